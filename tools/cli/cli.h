@@ -1,0 +1,19 @@
+/* cli.h: the subcommands of the `beamloop` command line. */
+#ifndef BL_CLI_H
+#define BL_CLI_H
+
+struct bl_cli_cmd {
+	const char *name;
+	const char *help;
+	int (*fn)(int argc,
+		  char **argv); /* argv[0] is the command's own name; returns the exit code */
+};
+
+int bl_cli_hwdb(int argc, char **argv);
+int bl_cli_run(int argc, char **argv);
+int bl_cli_info(int argc, char **argv);
+
+/* Default beamline description (relative to the source tree, overridable by BEAMLOOP_HWDB). */
+const char *bl_cli_default_hwdb(void);
+
+#endif

@@ -1,0 +1,33 @@
+/* main.c: the `beamloop` command line: dispatches `beamloop <area> <verb> ...` to its handler. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct bl_cli_cmd cmds[] = {
+    {"hwdb", "check FILE... | show FILE   validate or print beamline descriptions", bl_cli_hwdb},
+    {"run", "[--hwdb FILE]                start the virtual beamline and show what is there",
+     bl_cli_run},
+    {"info", "                            build facts: kernels backends, GPUs", bl_cli_info},
+};
+
+static void usage(FILE *o)
+{
+	fputs("usage: beamloop <command> [args]\n\ncommands:\n", o);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(o, "  %-6s %s\n", cmds[i].name, cmds[i].help);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "beamloop: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
