@@ -12,7 +12,7 @@ extern "C" {
 /* One CUDA device as the runtime reports it. */
 struct bl_kern_gpu {
 	int index;
-	char name[128];
+	char name[256]; /* as long as cudaDeviceProp::name */
 	int cc_major, cc_minor;
 	size_t mem_bytes;
 	int sm_count;
