@@ -8,6 +8,8 @@ static const struct bl_cli_cmd cmds[] = {
     {"hwdb", "check FILE... | show FILE   validate or print beamline descriptions", bl_cli_hwdb},
     {"run", "[--hwdb FILE]                start the virtual beamline and show what is there",
      bl_cli_run},
+    {"barcode", "read [--device NAME] [--port PATH]  one read from a barcode reader",
+     bl_cli_barcode},
     {"info", "                            build facts: kernels backends, GPUs", bl_cli_info},
 };
 
@@ -15,7 +17,7 @@ static void usage(FILE *o)
 {
 	fputs("usage: beamloop <command> [args]\n\ncommands:\n", o);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(o, "  %-6s %s\n", cmds[i].name, cmds[i].help);
+		fprintf(o, "  %-8s %s\n", cmds[i].name, cmds[i].help);
 }
 
 int main(int argc, char **argv)
