@@ -2,6 +2,7 @@
  * the CLI. */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -101,4 +102,38 @@ int bl_barcode_read_blocking(struct bl_barcode *bc, struct bl_barcode_result *ou
 int bl_barcode_fd(const struct bl_barcode *bc)
 {
 	return bc->link ? bl_stream_fd(bc->link) : -1;
+}
+
+static void printable(const char *in, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 5 < cap; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c >= 0x20 && c < 0x7f)
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+	}
+	out[o] = 0;
+}
+
+int bl_barcode_result(struct bl_barcode *bc, struct bl_barcode_result *out, const char *line,
+		      size_t len)
+{
+	memset(out, 0, sizeof(*out));
+	if (!line) {
+		out->status = BL_BC_MISREAD;
+		out->why = "length";
+		snprintf(out->raw, sizeof(out->raw), "(more than %zu bytes)", bc->rules.max_len);
+	} else {
+		printable(line, len, out->raw, sizeof(out->raw));
+		out->status = bl_bc_classify(&bc->rules, line, len, out->code, &out->why);
+	}
+	if (out->status == BL_BC_OK)
+		bc->stats.ok++;
+	else if (out->status == BL_BC_NOREAD)
+		bc->stats.noread++;
+	else
+		bc->stats.misread++;
+	return 1;
 }

@@ -148,24 +148,9 @@ static int hid_poll(struct bl_barcode *bc, uint64_t now, struct bl_barcode_resul
 		int rc = bl_hid_decoder_feed(&u->dec, u->ring[i], u->ring_len[i]);
 		if (rc == 0 || rc == -EBADMSG)
 			continue;
-		memset(out, 0, sizeof(*out));
 		bc->stats.reads++;
-		if (rc == -EMSGSIZE) {
-			out->status = BL_BC_MISREAD;
-			out->why = "length";
-			bc->stats.misread++;
-			return 1;
-		}
-		size_t len = strlen(u->dec.line);
-		memcpy(out->raw, u->dec.line, len + 1);
-		out->status = bl_bc_classify(&bc->rules, u->dec.line, len, out->code, &out->why);
-		if (out->status == BL_BC_OK)
-			bc->stats.ok++;
-		else if (out->status == BL_BC_NOREAD)
-			bc->stats.noread++;
-		else
-			bc->stats.misread++;
-		return 1;
+		return bl_barcode_result(bc, out, rc == 1 ? u->dec.line : NULL,
+					 strlen(u->dec.line));
 	}
 	if (u->dead) {
 		hid_close(bc);

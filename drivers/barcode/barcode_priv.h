@@ -26,4 +26,9 @@ struct bl_barcode {
 	void *usb; /* struct bl_hid_usb * */
 };
 
+/* Fills OUT from one reply LINE (NULL: an overlong reply was dropped) and counts the outcome.
+ * Returns 1, the "result ready" value of poll. */
+int bl_barcode_result(struct bl_barcode *bc, struct bl_barcode_result *out, const char *line,
+		      size_t len);
+
 #endif

@@ -88,35 +88,6 @@ static int serial_trigger(struct bl_barcode *bc, uint64_t now)
 	return 0;
 }
 
-static void printable(const char *in, size_t n, char *out, size_t cap)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n && o + 5 < cap; i++) {
-		unsigned char c = (unsigned char)in[i];
-		if (c >= 0x20 && c < 0x7f)
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-	}
-	out[o] = 0;
-}
-
-static int finish(struct bl_barcode *bc, struct bl_barcode_result *out, const char *line,
-		  size_t len)
-{
-	memset(out, 0, sizeof(*out));
-	printable(line, len, out->raw, sizeof(out->raw));
-	out->status = bl_bc_classify(&bc->rules, line, len, out->code, &out->why);
-	bc->pending = false;
-	if (out->status == BL_BC_OK)
-		bc->stats.ok++;
-	else if (out->status == BL_BC_NOREAD)
-		bc->stats.noread++;
-	else
-		bc->stats.misread++;
-	return 1;
-}
-
 static int serial_poll(struct bl_barcode *bc, uint64_t now, struct bl_barcode_result *out)
 {
 	if (!bc->link)
@@ -133,21 +104,14 @@ static int serial_poll(struct bl_barcode *bc, uint64_t now, struct bl_barcode_re
 			return was_pending ? -ECONNRESET : -ENOTCONN;
 		}
 		for (ssize_t i = 0; i < n; i++) {
-			size_t len;
+			size_t len = 0;
 			int rc = bl_bc_lines_feed(&bc->lines, buf[i], &len);
 			if (!bc->pending)
 				continue; /* unsolicited output: not an answer to anything */
-			if (rc == 1)
-				return finish(bc, out, bc->lines.buf, len);
-			if (rc == -EMSGSIZE) {
-				memset(out, 0, sizeof(*out));
-				out->status = BL_BC_MISREAD;
-				out->why = "length";
-				snprintf(out->raw, sizeof(out->raw), "(more than %zu bytes)",
-					 bc->rules.max_len);
+			if (rc == 1 || rc == -EMSGSIZE) {
 				bc->pending = false;
-				bc->stats.misread++;
-				return 1;
+				return bl_barcode_result(bc, out, rc == 1 ? bc->lines.buf : NULL,
+							 len);
 			}
 		}
 	}

@@ -243,8 +243,7 @@ int main(int argc, char **argv)
 	static struct bl_hwdb_errors errs;
 	struct bl_hwdb *db;
 	if (bl_hwdb_load(hwdb, &db, &errs)) {
-		for (size_t i = 0; i < errs.count - errs.dropped; i++)
-			fprintf(stderr, "%s\n", errs.msg[i]);
+		bl_hwdb_print_errors(&errs, stderr);
 		return 1;
 	}
 	const struct bl_hwdb_device *d = bl_hwdb_device(db, dev);

@@ -277,6 +277,9 @@ int bl_hwdb_load_model(const char *path, struct bl_hwdb_model *model, struct bl_
 
 void bl_hwdb_free(struct bl_hwdb *db);
 
+/* Writes each kept problem of ERRS on its own line, then a count of those not kept. */
+void bl_hwdb_print_errors(const struct bl_hwdb_errors *errs, FILE *out);
+
 /* Looks a device up by name; NULL if there is none. */
 const struct bl_hwdb_device *bl_hwdb_device(const struct bl_hwdb *db, const char *name);
 

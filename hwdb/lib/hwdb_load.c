@@ -679,6 +679,14 @@ fail:
 	return -EINVAL;
 }
 
+void bl_hwdb_print_errors(const struct bl_hwdb_errors *e, FILE *out)
+{
+	for (size_t i = 0; i < e->count - e->dropped; i++)
+		fprintf(out, "%s\n", e->msg[i]);
+	if (e->dropped)
+		fprintf(out, "(%zu more problems not shown)\n", e->dropped);
+}
+
 void bl_hwdb_free(struct bl_hwdb *db)
 {
 	free(db);

@@ -2,6 +2,8 @@
 #ifndef BL_CLI_H
 #define BL_CLI_H
 
+struct bl_hwdb;
+
 struct bl_cli_cmd {
 	const char *name;
 	const char *help;
@@ -16,5 +18,8 @@ int bl_cli_barcode(int argc, char **argv);
 
 /* Default beamline description (relative to the source tree, overridable by BEAMLOOP_HWDB). */
 const char *bl_cli_default_hwdb(void);
+
+/* Loads a beamline description, printing every problem to stderr; NULL on failure. */
+struct bl_hwdb *bl_cli_load_hwdb(const char *file);
 
 #endif

@@ -31,13 +31,9 @@ int bl_cli_barcode(int argc, char **argv)
 		else
 			return usage();
 	}
-	static struct bl_hwdb_errors errs;
-	struct bl_hwdb *db;
-	if (bl_hwdb_load(file, &db, &errs)) {
-		for (size_t i = 0; i < errs.count - errs.dropped; i++)
-			fprintf(stderr, "%s\n", errs.msg[i]);
+	struct bl_hwdb *db = bl_cli_load_hwdb(file);
+	if (!db)
 		return 1;
-	}
 	if (!name)
 		name = db->barcode.device[0] ? db->barcode.device : "barcode";
 	const struct bl_hwdb_device *d = bl_hwdb_device(db, name);

@@ -5,15 +5,6 @@
 #include "bl_hwdb.h"
 #include "cli.h"
 
-static void print_errors(const struct bl_hwdb_errors *e)
-{
-	size_t kept = e->count - e->dropped;
-	for (size_t i = 0; i < kept; i++)
-		printf("%s\n", e->msg[i]);
-	if (e->dropped)
-		printf("(%zu more problems not shown)\n", e->dropped);
-}
-
 static int check(int n, char **files)
 {
 	int bad = 0;
@@ -25,7 +16,7 @@ static int check(int n, char **files)
 			       db->beamline, db->ndevices, db->nmodels);
 			bl_hwdb_free(db);
 		} else {
-			print_errors(&errs);
+			bl_hwdb_print_errors(&errs, stdout);
 			bad = 1;
 		}
 	}
@@ -40,7 +31,7 @@ int bl_cli_hwdb(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "show")) {
 		struct bl_hwdb *db;
 		if (bl_hwdb_load(argv[2], &db, &errs)) {
-			print_errors(&errs);
+			bl_hwdb_print_errors(&errs, stdout);
 			return 1;
 		}
 		bl_hwdb_show(db, stdout);

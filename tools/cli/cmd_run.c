@@ -7,6 +7,17 @@
 #include "bl_hwdb.h"
 #include "cli.h"
 
+struct bl_hwdb *bl_cli_load_hwdb(const char *file)
+{
+	static struct bl_hwdb_errors errs;
+	struct bl_hwdb *db;
+	if (bl_hwdb_load(file, &db, &errs)) {
+		bl_hwdb_print_errors(&errs, stderr);
+		return NULL;
+	}
+	return db;
+}
+
 const char *bl_cli_default_hwdb(void)
 {
 	const char *env = getenv("BEAMLOOP_HWDB");
@@ -76,13 +87,9 @@ int bl_cli_run(int argc, char **argv)
 			return 2;
 		}
 	}
-	static struct bl_hwdb_errors errs;
-	struct bl_hwdb *db;
-	if (bl_hwdb_load(file, &db, &errs)) {
-		for (size_t i = 0; i < errs.count - errs.dropped; i++)
-			fprintf(stderr, "%s\n", errs.msg[i]);
+	struct bl_hwdb *db = bl_cli_load_hwdb(file);
+	if (!db)
 		return 1;
-	}
 	printf("beamloop: virtual beamline '%s' from %s\n  %s\n\n", db->beamline, file,
 	       db->description);
 	printf("%-12s %-9s %-22s %-16s %s\n", "device", "class", "model", "protocol", "endpoint");
