@@ -10,6 +10,7 @@ static const struct bl_cli_cmd cmds[] = {
      bl_cli_run},
     {"barcode", "read [--device NAME] [--port PATH]  one read from a barcode reader",
      bl_cli_barcode},
+    {"pump", "[--port PATH] status|dia|rate|volume|infuse|withdraw|run|stop|send ...", bl_cli_pump},
     {"info", "                            build facts: kernels backends, GPUs", bl_cli_info},
 };
 

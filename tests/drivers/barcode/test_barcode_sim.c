@@ -2,76 +2,13 @@
  * reads, no-reads, misreads, slow reader, disconnect. */
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "../../check.h"
+#include "../simproc.h"
 #include "bl_barcode.h"
-
-static char dir[] = "/tmp/bl-bc-test-XXXXXX";
-static char link_path[100], ctl_path[100];
-static pid_t sim_pid;
-
-static void start_sim(const char *sim, const char *hwdb)
-{
-	snprintf(link_path, sizeof(link_path), "%s/barcode", dir);
-	snprintf(ctl_path, sizeof(ctl_path), "%s/control", dir);
-	int out[2];
-	if (pipe(out))
-		exit(1);
-	sim_pid = fork();
-	if (sim_pid == 0) {
-		dup2(out[1], 1);
-		close(out[0]);
-		execl(sim, sim, "--hwdb", hwdb, "--device", "barcode", "--link", link_path,
-		      "--control", ctl_path, "--read-ms", "5", (char *)NULL);
-		_exit(127);
-	}
-	close(out[1]);
-	char line[400] = "";
-	FILE *f = fdopen(out[0], "r");
-	if (!fgets(line, sizeof(line), f) || strncmp(line, "ready ", 6)) {
-		fprintf(stderr, "simulator did not start: '%s'\n", line);
-		exit(1);
-	}
-	fclose(f);
-}
-
-static void stop_sim(void)
-{
-	if (sim_pid > 0) {
-		kill(sim_pid, SIGTERM);
-		waitpid(sim_pid, NULL, 0);
-	}
-	rmdir(dir);
-}
-
-/* Sends one control command to the simulator and returns its answer line. */
-static const char *ctl(const char *cmd)
-{
-	static char reply[256];
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", ctl_path);
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		close(fd);
-		return "err connect";
-	}
-	char buf[128];
-	snprintf(buf, sizeof(buf), "%s\n", cmd);
-	ssize_t w = write(fd, buf, strlen(buf));
-	ssize_t n = w > 0 ? read(fd, reply, sizeof(reply) - 1) : -1;
-	reply[n > 0 ? n : 0] = 0;
-	reply[strcspn(reply, "\n")] = 0;
-	close(fd);
-	return reply;
-}
 
 /* Triggers and polls until a result or an error (bounded by 5 s of wall time). */
 static int read_once(struct bl_barcode *bc, struct bl_barcode_result *res)
@@ -103,16 +40,14 @@ int main(int argc, char **argv)
 	}
 	char hwdb[512];
 	snprintf(hwdb, sizeof(hwdb), "%s/hwdb/beamlines/sim.yaml", argv[2]);
-	if (!mkdtemp(dir))
-		return 1;
-	start_sim(argv[1], hwdb);
-	atexit(stop_sim);
+	const char *const extra[] = {"--device", "barcode", "--read-ms", "5", NULL};
+	simproc_start(argv[1], hwdb, extra);
 
 	static struct bl_hwdb_errors errs;
 	struct bl_hwdb *db;
 	CHECK_EQ_INT(bl_hwdb_load(hwdb, &db, &errs), 0);
 	struct bl_hwdb_device dev = *bl_hwdb_device(db, "barcode");
-	snprintf(dev.transport.device, sizeof(dev.transport.device), "%s", link_path);
+	snprintf(dev.transport.device, sizeof(dev.transport.device), "%s", simproc_link);
 	dev.timeouts.command_ms = 300; /* keep the slow-reader case short */
 	struct bl_barcode *bc;
 	CHECK_EQ_INT(bl_barcode_new(&dev, &db->barcode, &bc), 0);
@@ -124,7 +59,7 @@ int main(int argc, char **argv)
 			char cmd[32], want[16];
 			snprintf(cmd, sizeof(cmd), "present %d %d", p, s);
 			bl_bc_sim_code(p, s, want);
-			CHECK(!strncmp(ctl(cmd), "ok ", 3));
+			CHECK(!strncmp(simproc_ctl_cmd(cmd), "ok ", 3));
 			CHECK_EQ_INT(read_once(bc, &res), 1);
 			CHECK_EQ_INT(res.status, BL_BC_OK);
 			CHECK_STR(res.code, want);
@@ -133,7 +68,7 @@ int main(int argc, char **argv)
 	CHECK_EQ_INT(bl_barcode_stats(bc)->ok, 32);
 
 	/* nothing under the reader: its no-read token, reported as a no-read */
-	CHECK_STR(ctl("present none"), "ok none");
+	CHECK_STR(simproc_ctl_cmd("present none"), "ok none");
 	CHECK_EQ_INT(read_once(bc, &res), 1);
 	CHECK_EQ_INT(res.status, BL_BC_NOREAD);
 	CHECK_STR(res.raw, "ERROR");
@@ -141,8 +76,8 @@ int main(int argc, char **argv)
 	/* injected no-read with a sample present, then a good read */
 	char want[16];
 	bl_bc_sim_code(1, 7, want);
-	ctl("present 1 7");
-	CHECK_STR(ctl("noread 1"), "ok");
+	simproc_ctl_cmd("present 1 7");
+	CHECK_STR(simproc_ctl_cmd("noread 1"), "ok");
 	CHECK_EQ_INT(read_once(bc, &res), 1);
 	CHECK_EQ_INT(res.status, BL_BC_NOREAD);
 	CHECK_EQ_INT(read_once(bc, &res), 1);
@@ -150,33 +85,33 @@ int main(int argc, char **argv)
 	CHECK_STR(res.code, want);
 
 	/* misread (one wrong digit): distinct from a no-read, fails the check digit */
-	CHECK_STR(ctl("misread 1"), "ok");
+	CHECK_STR(simproc_ctl_cmd("misread 1"), "ok");
 	CHECK_EQ_INT(read_once(bc, &res), 1);
 	CHECK_EQ_INT(res.status, BL_BC_MISREAD);
 	CHECK_STR(res.why, "check digit");
 	CHECK(strcmp(res.raw, want) != 0 && strlen(res.raw) == strlen(want));
 
 	/* garbled bytes on the line */
-	CHECK_STR(ctl("garble 1"), "ok");
+	CHECK_STR(simproc_ctl_cmd("garble 1"), "ok");
 	CHECK_EQ_INT(read_once(bc, &res), 1);
 	CHECK_EQ_INT(res.status, BL_BC_MISREAD);
 	CHECK_STR(res.why, "bytes");
 
 	/* a reader slower than the timeout: -ETIMEDOUT, and the driver sent the stop command */
-	CHECK_STR(ctl("slow 800"), "ok");
+	CHECK_STR(simproc_ctl_cmd("slow 800"), "ok");
 	CHECK_EQ_INT(read_once(bc, &res), -ETIMEDOUT);
 	CHECK_EQ_INT(bl_barcode_stats(bc)->timeouts, 1);
 	poll(NULL, 0, 50);
-	CHECK(strstr(ctl("stats"), "stops=1") != NULL);
-	CHECK_STR(ctl("slow 0"), "ok");
+	CHECK(strstr(simproc_ctl_cmd("stats"), "stops=1") != NULL);
+	CHECK_STR(simproc_ctl_cmd("slow 0"), "ok");
 	CHECK_EQ_INT(read_once(bc, &res), 1);
 	CHECK_EQ_INT(res.status, BL_BC_OK);
 	CHECK_STR(res.code, want);
 
 	/* the reader drops off mid-read: reported, then the driver reconnects by itself */
-	ctl("slow 300");
+	simproc_ctl_cmd("slow 300");
 	CHECK_EQ_INT(bl_barcode_trigger(bc, bl_barcode_now_ms()), 0);
-	CHECK_STR(ctl("disconnect 400"), "ok");
+	CHECK_STR(simproc_ctl_cmd("disconnect 400"), "ok");
 	int rc = 0;
 	for (int i = 0; i < 200 && rc == 0; i++) {
 		rc = bl_barcode_poll(bc, bl_barcode_now_ms(), &res);
@@ -184,14 +119,14 @@ int main(int argc, char **argv)
 	}
 	CHECK_EQ_INT(rc, -ECONNRESET);
 	CHECK_EQ_INT(bl_barcode_trigger(bc, bl_barcode_now_ms()), -ENOTCONN);
-	ctl("slow 0");
+	simproc_ctl_cmd("slow 0");
 	CHECK_EQ_INT(read_once(bc, &res), 1);
 	CHECK_EQ_INT(res.status, BL_BC_OK);
 	CHECK_STR(res.code, want);
 	CHECK_EQ_INT(bl_barcode_stats(bc)->disconnects, 1);
 	CHECK_EQ_INT(bl_barcode_stats(bc)->reconnects, 1);
 
-	CHECK(!strncmp(ctl("bogus"), "err", 3));
+	CHECK(!strncmp(simproc_ctl_cmd("bogus"), "err", 3));
 	bl_barcode_free(bc);
 	bl_hwdb_free(db);
 	return CHECK_DONE();

@@ -1,0 +1,132 @@
+/* cmd_pump.c: `beamloop pump ...`: drive the syringe pump named in hwdb by hand (limits still
+ * apply). */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bl_hwdb.h"
+#include "bl_pump.h"
+#include "cli.h"
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: beamloop pump [--hwdb FILE] [--device NAME] [--port PATH] VERB\n"
+			"  VERB: status | dia MM | rate UL_MIN | volume UL | infuse | withdraw |\n"
+			"        run | stop | send COMMAND\n");
+	return 2;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Runs the queue until TICKET's event (or a link failure); prints errors. */
+static int finish(struct bl_pump *p, int ticket, struct bl_pump_event *ev)
+{
+	if (ticket < 0) {
+		fprintf(stderr, "beamloop: pump: %s\n",
+			ticket == -ERANGE ? "outside the limits in hwdb" : strerror(-ticket));
+		return ticket;
+	}
+	uint64_t limit = now_ms() + 10000;
+	while (now_ms() < limit) {
+		int rc = bl_pump_poll(p, now_ms(), ev);
+		if (rc == 1 && ev->ticket == ticket) {
+			if (ev->rc == -EIO)
+				fprintf(stderr, "beamloop: pump: '%s': alarm %c\n", ev->cmd,
+					(char)bl_pump_status(p)->alarm);
+			else if (ev->rc)
+				fprintf(stderr, "beamloop: pump: '%s': %s\n", ev->cmd,
+					strerror(-ev->rc));
+			return ev->rc;
+		}
+		struct pollfd f = {.fd = bl_pump_fd(p), .events = POLLIN};
+		poll(&f, f.fd >= 0 ? 1 : 0, 5);
+	}
+	fprintf(stderr, "beamloop: pump not reachable\n");
+	return -ENOTCONN;
+}
+
+int bl_cli_pump(int argc, char **argv)
+{
+	const char *file = bl_cli_default_hwdb(), *name = NULL, *port = NULL;
+	int i = 1;
+	for (; i + 1 < argc && !strncmp(argv[i], "--", 2); i += 2) {
+		if (!strcmp(argv[i], "--hwdb"))
+			file = argv[i + 1];
+		else if (!strcmp(argv[i], "--device"))
+			name = argv[i + 1];
+		else if (!strcmp(argv[i], "--port"))
+			port = argv[i + 1];
+		else
+			return usage();
+	}
+	if (i >= argc)
+		return usage();
+	const char *verb = argv[i], *arg = i + 1 < argc ? argv[i + 1] : NULL;
+	struct bl_hwdb *db = bl_cli_load_hwdb(file);
+	if (!db)
+		return 1;
+	if (!name)
+		name = db->printer.pump[0] ? db->printer.pump : "pump";
+	const struct bl_hwdb_device *d = bl_hwdb_device(db, name);
+	if (!d) {
+		fprintf(stderr, "beamloop: no device '%s' in %s\n", name, file);
+		bl_hwdb_free(db);
+		return 1;
+	}
+	struct bl_hwdb_device dev = *d;
+	if (port)
+		snprintf(dev.transport.device, sizeof(dev.transport.device), "%s", port);
+	struct bl_pump *p;
+	if (bl_pump_new(&dev, db->printer.pump[0] ? &db->printer : NULL, &p)) {
+		fprintf(stderr, "beamloop: '%s' is not a syringe pump\n", name);
+		bl_hwdb_free(db);
+		return 1;
+	}
+	int ticket;
+	double v = arg ? atof(arg) : 0;
+	if (!strcmp(verb, "status"))
+		ticket = bl_pump_query(p);
+	else if (!strcmp(verb, "dia") && arg)
+		ticket = bl_pump_set_diameter(p, v);
+	else if (!strcmp(verb, "rate") && arg)
+		ticket = bl_pump_set_rate(p, v);
+	else if (!strcmp(verb, "volume") && arg)
+		ticket = bl_pump_set_volume(p, v);
+	else if (!strcmp(verb, "infuse") || !strcmp(verb, "withdraw"))
+		ticket =
+		    bl_pump_set_direction(p, verb[0] == 'i' ? BL_PUMP_INFUSE : BL_PUMP_WITHDRAW);
+	else if (!strcmp(verb, "run"))
+		ticket = bl_pump_run(p);
+	else if (!strcmp(verb, "stop"))
+		ticket = bl_pump_stop(p);
+	else if (!strcmp(verb, "send") && arg)
+		ticket = bl_pump_command(p, arg);
+	else {
+		bl_pump_free(p);
+		bl_hwdb_free(db);
+		return usage();
+	}
+	struct bl_pump_event ev;
+	int rc = finish(p, ticket, &ev);
+	if (rc == 0) {
+		const struct bl_pump_status *st = bl_pump_status(p);
+		if (!strcmp(verb, "status"))
+			printf("state %c infused %.3f uL withdrawn %.3f uL\n", st->state,
+			       st->infused_ul, st->withdrawn_ul);
+		else if (ev.reply.data[0])
+			printf("ok %c %s\n", st->state, ev.reply.data);
+		else
+			printf("ok %c\n", st->state);
+	}
+	bl_pump_free(p);
+	bl_hwdb_free(db);
+	return rc ? 1 : 0;
+}
