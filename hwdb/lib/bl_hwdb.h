@@ -185,6 +185,10 @@ struct bl_hwdb_puck {
 
 struct bl_hwdb_robot {
 	char device[BL_HWDB_NAME_MAX];
+	int robot_number;   /* robot of the controller ($SetMotorsOn,<n>) */
+	char password[32];  /* RC+ remote password ("" when the controller asks none) */
+	int gripper_output; /* output bit that closes the gripper */
+	int gripper_sensor; /* input bit reading 1 with a sample in the gripper, -1 when none */
 	double speed_pct;
 	double accel_pct;
 	double approach_mm; /* height of the approach point above each station */

@@ -227,6 +227,10 @@ static const struct bl_field puck_elem = {.type = BL_F_STRUCT, .sub = &puck_sche
 typedef struct bl_hwdb_robot ro_t;
 static const struct bl_field robot_fields[] = {
     STR("device", ro_t, device, BL_F_REQUIRED),
+    INT("robot_number", ro_t, robot_number, 0, 1, 16, 1),
+    STR("password", ro_t, password, 0),
+    INT("gripper_output", ro_t, gripper_output, 0, 0, 1023, 8),
+    INT("gripper_sensor", ro_t, gripper_sensor, 0, -1, 1023, 10),
     DBL("speed_pct", ro_t, speed_pct, 0, 1, 100, 20),
     DBL("accel_pct", ro_t, accel_pct, 0, 1, 100, 20),
     DBL("approach_mm", ro_t, approach_mm, 0, 0, 500, 30),

@@ -33,11 +33,15 @@ static void test_sim(const char *dir)
 	CHECK_EQ_INT(robot->timeouts.motion_ms, 30000);
 	CHECK_NEAR(robot->model->robot.reach_mm, 650, 0);
 
+	const struct bl_hwdb_device *bed = bl_hwdb_device(db, "heater_bed");
+	CHECK(bed && bed->transport.kind == BL_TR_MODBUS_RTU);
+	CHECK_EQ_INT(bed->transport.unit_id, 1);
+	CHECK_EQ_INT(bed->transport.baud, 19200); /* from the model */
+	CHECK_STR(bed->transport.device, "/tmp/beamloop-sim/heater_bed");
 	const struct bl_hwdb_device *die = bl_hwdb_device(db, "heater_die");
-	CHECK(die && die->transport.kind == BL_TR_MODBUS_RTU);
+	CHECK(die && die->transport.kind == BL_TR_MODBUS_TCP); /* kind overridden by the device */
 	CHECK_EQ_INT(die->transport.unit_id, 2);
-	CHECK_EQ_INT(die->transport.baud, 19200);
-	CHECK_STR(die->transport.device, "/tmp/beamloop-sim/heaters");
+	CHECK_EQ_INT(die->transport.port, 1504);
 	CHECK_EQ_INT(die->model->nregisters, 8);
 	const struct bl_hwdb_register *sp = &die->model->registers[1];
 	CHECK_STR(sp->name, "target_sp");
@@ -66,6 +70,10 @@ static void test_sim(const char *dir)
 	CHECK_NEAR(db->robot.pucks[1].slots[15].z, -120.0, 1e-9);
 	CHECK_STR(db->robot.safe_poses[0].name, "home");
 	CHECK_NEAR(db->robot.stage.u, 90.0, 0);
+	CHECK_EQ_INT(db->robot.robot_number, 1);
+	CHECK_EQ_INT(db->robot.gripper_output, 8);
+	CHECK_EQ_INT(db->robot.gripper_sensor, 10);
+	CHECK_STR(db->robot.password, "");
 
 	const struct bl_hwdb_device *det = bl_hwdb_device(db, db->detector.device);
 	CHECK_EQ_INT(det->model->detector.width, 981);
