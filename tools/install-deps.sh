@@ -16,6 +16,8 @@ PKGS=(
   libgsl-dev libfftw3-dev libopenmpi-dev openmpi-bin
   # HTTP (detector REST, dashboard)
   libmicrohttpd-dev libcurl4-openssl-dev
+  # protocol peers the tests check against (servers this project did not write)
+  python3 python3-pymodbus python3-serial python3-serial-asyncio
 )
 
 missing=()

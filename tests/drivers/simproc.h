@@ -27,17 +27,24 @@ static void simproc_stop(void)
 	rmdir(simproc_dir);
 }
 
-/* Starts SIM with "--hwdb HWDB --link L --control C" plus EXTRA (NULL-terminated list, may be
- * NULL), waits for its "ready" line; exits the test on failure. The link path is simproc_link. */
-static void simproc_start(const char *sim, const char *hwdb, const char *const *extra)
+static char simproc_ready[400]; /* the simulator's "ready ..." line */
+
+/* Starts SIM with "--hwdb HWDB --control C" (and "--link L" when WITH_LINK) plus EXTRA
+ * (NULL-terminated, may be NULL), waits for its "ready" line (kept in simproc_ready); exits the
+ * test on failure. The link path is simproc_link. */
+static void simproc_start_opt(const char *sim, const char *hwdb, int with_link,
+			      const char *const *extra)
 {
 	if (!mkdtemp(simproc_dir))
 		exit(1);
 	snprintf(simproc_link, sizeof(simproc_link), "%s/dev", simproc_dir);
 	snprintf(simproc_ctl, sizeof(simproc_ctl), "%s/ctl", simproc_dir);
-	const char *argv[24] = {sim,	      "--hwdb",	   hwdb,       "--link",
-				simproc_link, "--control", simproc_ctl};
-	int n = 7;
+	const char *argv[24] = {sim, "--hwdb", hwdb, "--control", simproc_ctl};
+	int n = 5;
+	if (with_link) {
+		argv[n++] = "--link";
+		argv[n++] = simproc_link;
+	}
 	for (int i = 0; extra && extra[i] && n < 23; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
@@ -53,13 +60,19 @@ static void simproc_start(const char *sim, const char *hwdb, const char *const *
 	}
 	close(out[1]);
 	atexit(simproc_stop);
-	char line[400] = "";
 	FILE *f = fdopen(out[0], "r");
-	if (!fgets(line, sizeof(line), f) || strncmp(line, "ready ", 6)) {
-		fprintf(stderr, "simulator %s did not start: '%s'\n", sim, line);
+	if (!fgets(simproc_ready, sizeof(simproc_ready), f) ||
+	    strncmp(simproc_ready, "ready ", 6)) {
+		fprintf(stderr, "simulator %s did not start: '%s'\n", sim, simproc_ready);
 		exit(1);
 	}
 	fclose(f);
+}
+
+__attribute__((unused)) static void simproc_start(const char *sim, const char *hwdb,
+						  const char *const *extra)
+{
+	simproc_start_opt(sim, hwdb, 1, extra);
 }
 
 /* Sends one control command and returns the answer line (static buffer). */

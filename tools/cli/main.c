@@ -11,6 +11,8 @@ static const struct bl_cli_cmd cmds[] = {
     {"barcode", "read [--device NAME] [--port PATH]  one read from a barcode reader",
      bl_cli_barcode},
     {"pump", "[--port PATH] status|dia|rate|volume|infuse|withdraw|run|stop|send ...", bl_cli_pump},
+    {"modbus", "[--port N|--link PATH] read DEV REG | write DEV REG VALUE | dump DEV",
+     bl_cli_modbus},
     {"info", "                            build facts: kernels backends, GPUs", bl_cli_info},
 };
 
