@@ -1,6 +1,7 @@
 /* epson_motion.c: the Epson driver's public operations: the sample-changer motions planned from
  * hwdb teach points through approach heights, commands, polling, state and the ops table. */
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,11 +30,15 @@ static void start(struct bl_epson *h, int64_t now_ms)
 	epson_op_advance(h, now_ms);
 }
 
-static void reject(struct bl_epson *h, int rc, const char *text)
+static void __attribute__((format(printf, 3, 4)))
+reject(struct bl_epson *h, int rc, const char *fmt, ...)
 {
 	memset(&h->res, 0, sizeof(h->res));
 	h->res.rc = rc;
-	snprintf(h->res.text, sizeof(h->res.text), "%s", text);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(h->res.text, sizeof(h->res.text), fmt, ap);
+	va_end(ap);
 }
 
 static struct epson_step *step(struct bl_epson *h, enum epson_step_kind kind)
@@ -215,6 +220,12 @@ int bl_epson_return_to_slot(struct bl_epson *h, int puck, int slot, int64_t now_
 		return -EINVAL;
 	if (h->sample.at == BL_SAMPLE_HOME) {
 		reject(h, -EPERM, "no sample out of the pucks to return");
+		return -EPERM;
+	}
+	if (h->sample.puck && (h->sample.puck != puck || h->sample.slot != slot)) {
+		/* a sample goes back where it came from, or its location is lost */
+		reject(h, -EPERM, "the sample out belongs to puck %d slot %d", h->sample.puck,
+		       h->sample.slot);
 		return -EPERM;
 	}
 	const struct bl_point st = h->cfg.teach.stage;

@@ -237,6 +237,8 @@ int epson_start_connect_op(struct bl_epson *h, bool internal, int64_t now_ms)
 	else
 		add_step(h, ST_LOGIN, "$Login");
 	add_step(h, ST_STATUS, "$GetStatus");
+	if (h->cfg.grip_sensor_bit >= 0)
+		add_step(h, ST_PROBE, "$GetIO,%d", h->cfg.grip_sensor_bit);
 	op_begin(h, internal);
 	epson_op_advance(h, now_ms);
 	return 0;
@@ -300,6 +302,22 @@ static void on_status(struct bl_epson *h, const struct bl_epson_reply *r)
 	struct bl_epson_status st;
 	if (bl_epson_parse_status(r, &st) == 0)
 		h->status = st;
+}
+
+/* At login the gripper sensor tells whether a sample is held that this driver did not pick (a
+ * restart, a person's hands): record it as out with an unknown origin, which blocks every pick
+ * until someone says where it goes. A held sample the sensor no longer sees loses its confirmation.
+ */
+static void on_probe(struct bl_epson *h, const struct bl_epson_reply *r)
+{
+	const char *v = r->nfields ? r->fields[0] : "";
+	if (!strcmp(v, "1") && h->sample.at == BL_SAMPLE_HOME) {
+		h->sample.at = BL_SAMPLE_GRIPPER;
+		h->sample.puck = h->sample.slot = 0;
+		h->sample.confirmed = true;
+	} else if (!strcmp(v, "0") && h->sample.at == BL_SAMPLE_GRIPPER) {
+		h->sample.confirmed = false;
+	}
 }
 
 /* A motion ended in a remote error: read the controller's error code before reporting. */
@@ -427,6 +445,7 @@ void epson_on_reply(struct bl_epson *h, enum epson_owner owner, const struct bl_
 		h->next_retry_ms = -1;
 		break;
 	case ST_STATUS: on_status(h, r); break;
+	case ST_PROBE: on_probe(h, r); break;
 	case ST_MOVE:
 		h->where = s->after;
 		h->off_pose = false;

@@ -21,6 +21,7 @@ enum epson_step_kind {
 	ST_GRIP,    /* $SetIO of the gripper bit */
 	ST_SENSE,   /* $GetIO of the gripper sensor, compared with expect */
 	ST_DIAG,    /* $GetStatus after a failed motion, to read the controller error */
+	ST_PROBE,   /* $GetIO of the gripper sensor at login: is a sample already held? */
 };
 
 struct epson_step {

@@ -15,6 +15,7 @@ int bl_cli_hwdb(int argc, char **argv);
 int bl_cli_run(int argc, char **argv);
 int bl_cli_info(int argc, char **argv);
 int bl_cli_barcode(int argc, char **argv);
+int bl_cli_robot(int argc, char **argv);
 int bl_cli_pump(int argc, char **argv);
 int bl_cli_modbus(int argc, char **argv);
 

@@ -8,6 +8,8 @@ static const struct bl_cli_cmd cmds[] = {
     {"hwdb", "check FILE... | show FILE   validate or print beamline descriptions", bl_cli_hwdb},
     {"run", "[--hwdb FILE]                start the virtual beamline and show what is there",
      bl_cli_run},
+    {"robot", "[--port N] status|motors on|reset|safe|pick P S|barcode|place|return P S|cycle P S",
+     bl_cli_robot},
     {"barcode", "read [--device NAME] [--port PATH]  one read from a barcode reader",
      bl_cli_barcode},
     {"pump", "[--port PATH] status|dia|rate|volume|infuse|withdraw|run|stop|send ...", bl_cli_pump},
