@@ -25,4 +25,14 @@ const char *bl_cli_default_hwdb(void);
 /* Loads a beamline description, printing every problem to stderr; NULL on failure. */
 struct bl_hwdb *bl_cli_load_hwdb(const char *file);
 
+struct bl_epson;
+struct bl_pump;
+struct bl_pump_event;
+
+/* Polls an Epson operation started with RC to its end (bounded by LIMIT_MS); its rc. */
+int bl_cli_epson_wait(struct bl_epson *h, int rc, int limit_ms);
+
+/* Runs the pump's queue until TICKET's event; prints errors; the event's rc. */
+int bl_cli_pump_wait(struct bl_pump *p, int ticket, struct bl_pump_event *ev);
+
 #endif

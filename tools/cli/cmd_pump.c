@@ -27,7 +27,7 @@ static uint64_t now_ms(void)
 }
 
 /* Runs the queue until TICKET's event (or a link failure); prints errors. */
-static int finish(struct bl_pump *p, int ticket, struct bl_pump_event *ev)
+int bl_cli_pump_wait(struct bl_pump *p, int ticket, struct bl_pump_event *ev)
 {
 	if (ticket < 0) {
 		fprintf(stderr, "beamloop: pump: %s\n",
@@ -115,7 +115,7 @@ int bl_cli_pump(int argc, char **argv)
 		return usage();
 	}
 	struct bl_pump_event ev;
-	int rc = finish(p, ticket, &ev);
+	int rc = bl_cli_pump_wait(p, ticket, &ev);
 	if (rc == 0) {
 		const struct bl_pump_status *st = bl_pump_status(p);
 		if (!strcmp(verb, "status"))

@@ -29,7 +29,7 @@ static int64_t now_ms(void)
 }
 
 /* Polls until the operation started with RC finishes (bounded by LIMIT_MS). */
-static int run(struct bl_epson *h, int rc, int limit_ms)
+int bl_cli_epson_wait(struct bl_epson *h, int rc, int limit_ms)
 {
 	if (rc)
 		return rc;
@@ -98,7 +98,7 @@ static int ensure_pose(struct bl_epson *h, const struct bl_hwdb *db)
 	if (st.where.place != BL_ROBOT_AT_UNKNOWN)
 		return 0;
 	printf("robot pose not confirmed yet: moving to the nearest safe pose first\n");
-	int rc = run(h, bl_epson_go_safe(h, now_ms()), 120000);
+	int rc = bl_cli_epson_wait(h, bl_epson_go_safe(h, now_ms()), 120000);
 	report(h, "safe", rc, db);
 	return rc;
 }
@@ -139,7 +139,8 @@ int bl_cli_robot(int argc, char **argv)
 		snprintf(cfg.password, sizeof(cfg.password), "%s", pw);
 	if ((rc = bl_epson_open(&h, &cfg)))
 		goto out;
-	if ((rc = run(h, bl_epson_connect(h, now_ms()), cfg.connect_ms + cfg.command_ms * 3))) {
+	if ((rc = bl_cli_epson_wait(h, bl_epson_connect(h, now_ms()),
+				    cfg.connect_ms + cfg.command_ms * 3))) {
 		report(h, "connect", rc, db);
 		goto out;
 	}
@@ -149,16 +150,16 @@ int bl_cli_robot(int argc, char **argv)
 		int p = a1 ? atoi(a1) : 0, s = a2 ? atoi(a2) : 0;
 		int64_t t = now_ms(), lim = cfg.motion_ms * 8;
 		if (!strcmp(v, "status")) {
-			rc = run(h, bl_epson_get_status(h, t), cfg.command_ms * 2);
+			rc = bl_cli_epson_wait(h, bl_epson_get_status(h, t), cfg.command_ms * 2);
 		} else if (!strcmp(v, "motors") && a1) {
-			rc = run(h, bl_epson_motors(h, !strcmp(a1, "on"), t), lim);
+			rc = bl_cli_epson_wait(h, bl_epson_motors(h, !strcmp(a1, "on"), t), lim);
 			i++;
 		} else if (!strcmp(v, "reset")) {
-			rc = run(h, bl_epson_reset(h, t), lim);
+			rc = bl_cli_epson_wait(h, bl_epson_reset(h, t), lim);
 		} else if (!strcmp(v, "safe")) {
-			rc = run(h, bl_epson_go_safe(h, t), lim);
+			rc = bl_cli_epson_wait(h, bl_epson_go_safe(h, t), lim);
 		} else if (!strcmp(v, "send") && a1) {
-			rc = run(h, bl_epson_command(h, a1, false, t), lim);
+			rc = bl_cli_epson_wait(h, bl_epson_command(h, a1, false, t), lim);
 			i++;
 		} else if ((!strcmp(v, "pick") || !strcmp(v, "return") || !strcmp(v, "cycle")) &&
 			   a2) {
@@ -166,28 +167,32 @@ int bl_cli_robot(int argc, char **argv)
 			if ((rc = ensure_pose(h, db)))
 				break;
 			if (v[0] == 'p') {
-				rc = run(h, bl_epson_pick(h, p, s, now_ms()), lim);
+				rc = bl_cli_epson_wait(h, bl_epson_pick(h, p, s, now_ms()), lim);
 			} else if (v[0] == 'r') {
-				rc = run(h, bl_epson_return_to_slot(h, p, s, now_ms()), lim);
+				rc = bl_cli_epson_wait(
+				    h, bl_epson_return_to_slot(h, p, s, now_ms()), lim);
 			} else {
-				rc = run(h, bl_epson_pick(h, p, s, now_ms()), lim);
+				rc = bl_cli_epson_wait(h, bl_epson_pick(h, p, s, now_ms()), lim);
 				if (!rc)
-					rc = run(h, bl_epson_go_barcode_pose(h, now_ms()), lim);
+					rc = bl_cli_epson_wait(
+					    h, bl_epson_go_barcode_pose(h, now_ms()), lim);
 				if (!rc)
-					rc = run(h, bl_epson_go_safe(h, now_ms()), lim);
+					rc = bl_cli_epson_wait(h, bl_epson_go_safe(h, now_ms()),
+							       lim);
 				if (!rc)
-					rc = run(h, bl_epson_place_on_stage(h, now_ms()), lim);
+					rc = bl_cli_epson_wait(
+					    h, bl_epson_place_on_stage(h, now_ms()), lim);
 				if (!rc)
-					rc =
-					    run(h, bl_epson_return_to_slot(h, p, s, now_ms()), lim);
+					rc = bl_cli_epson_wait(
+					    h, bl_epson_return_to_slot(h, p, s, now_ms()), lim);
 			}
 		} else if (!strcmp(v, "barcode") || !strcmp(v, "place")) {
 			if ((rc = ensure_pose(h, db)))
 				break;
-			rc = run(h,
-				 v[0] == 'b' ? bl_epson_go_barcode_pose(h, now_ms())
-					     : bl_epson_place_on_stage(h, now_ms()),
-				 lim);
+			rc = bl_cli_epson_wait(h,
+					       v[0] == 'b' ? bl_epson_go_barcode_pose(h, now_ms())
+							   : bl_epson_place_on_stage(h, now_ms()),
+					       lim);
 		} else {
 			fprintf(stderr, "beamloop: robot: bad verb '%s'\n", v);
 			rc = -EINVAL;

@@ -1,11 +1,14 @@
 /* cmd_run.c: `beamloop run`: the main job on the virtual beamline (today: load and describe it). */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bl_hwdb.h"
 #include "cli.h"
+#include "run_live.h"
+#include "vbl.h"
 
 struct bl_hwdb *bl_cli_load_hwdb(const char *file)
 {
@@ -76,14 +79,36 @@ static void describe_detector(const struct bl_hwdb *db)
 	       g->beam_center_x_px, g->beam_center_y_px, g->incidence_deg, qmax, edge);
 }
 
+/* Only beamlines whose every endpoint is on this machine get a virtual beamline: never start a
+ * simulator in place of (or talk to) a real device. */
+static bool local_only(const struct bl_hwdb *db)
+{
+	for (size_t i = 0; i < db->ndevices; i++) {
+		const struct bl_hwdb_transport *t = &db->devices[i].transport;
+		bool net =
+		    t->kind == BL_TR_TCP || t->kind == BL_TR_HTTP || t->kind == BL_TR_MODBUS_TCP;
+		bool ser = t->kind == BL_TR_SERIAL || t->kind == BL_TR_MODBUS_RTU;
+		if (net && strcmp(t->host, "127.0.0.1") && strcmp(t->host, "localhost"))
+			return false;
+		if (ser && strncmp(t->device, "/tmp/", 5))
+			return false;
+		if (t->kind == BL_TR_USB)
+			return false;
+	}
+	return true;
+}
+
 int bl_cli_run(int argc, char **argv)
 {
 	const char *file = bl_cli_default_hwdb();
+	bool live = true;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--hwdb") && i + 1 < argc) {
 			file = argv[++i];
+		} else if (!strcmp(argv[i], "--describe")) {
+			live = false;
 		} else {
-			fprintf(stderr, "usage: beamloop run [--hwdb FILE]\n");
+			fprintf(stderr, "usage: beamloop run [--hwdb FILE] [--describe]\n");
 			return 2;
 		}
 	}
@@ -128,6 +153,21 @@ int bl_cli_run(int argc, char **argv)
 		       db->interlocks[i].input,
 		       db->interlocks[i].action == BL_IL_SUSPEND ? "suspend" : "abort");
 	printf("%s\n", db->ninterlocks ? "" : " none");
+	int status = 0;
+	if (live && local_only(db)) {
+		static struct bl_vbl vbl;
+		int n = bl_vbl_start(&vbl, db, BL_BINARY_DIR, 50.0);
+		printf("\nvirtual beamline: %d simulators started\n", n);
+		for (size_t i = 0; i < vbl.n; i++)
+			printf("  %-12s %s\n", vbl.sims[i].dev->name, vbl.sims[i].note);
+		status = bl_run_live(db, &vbl) ? 1 : 0;
+		bl_vbl_stop(&vbl);
+		printf("%s\n", status ? "live check: FAILED"
+				      : "live check: all simulated devices answered");
+	} else if (live) {
+		printf("\n(real device endpoints: no simulators started; use --describe to skip "
+		       "this note)\n");
+	}
 	bl_hwdb_free(db);
-	return 0;
+	return status;
 }

@@ -1,0 +1,154 @@
+/* run_live.c: the live part of `beamloop run`: drives every simulated device through its production
+ * driver. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "bl_barcode.h"
+#include "bl_mb.h"
+#include "bl_pump.h"
+#include "cli.h"
+#include "epson_robot.h"
+#include "run_live.h"
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool simulated(const struct bl_vbl *v, const char *name)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(v->sims[i].dev->name, name))
+			return v->sims[i].pid > 0;
+	return false;
+}
+
+/* Reads the sample at the barcode station: the reader simulator is told which sample the robot
+ * holds there (in the real hutch the label is simply in front of the reader). */
+static int read_label(const struct bl_hwdb *db, const struct bl_vbl *v, int puck, int slot,
+		      char code[BL_BARCODE_MAX])
+{
+	const struct bl_hwdb_device *d = bl_hwdb_device(db, db->barcode.device);
+	if (!d || !simulated(v, d->name))
+		return -ENODEV;
+	char cmd[32], ans[64];
+	snprintf(cmd, sizeof(cmd), "present %d %d", puck, slot);
+	if (bl_vbl_ctl(v, d->name, cmd, ans, sizeof(ans)))
+		return -EIO;
+	struct bl_barcode *bc;
+	int rc = bl_barcode_new(d, &db->barcode, &bc);
+	if (rc)
+		return rc;
+	struct bl_barcode_result res;
+	rc = bl_barcode_read_blocking(bc, &res);
+	if (rc == 0 && res.status != BL_BC_OK)
+		rc = -EBADMSG;
+	if (rc == 0)
+		snprintf(code, BL_BARCODE_MAX, "%s", res.code);
+	bl_barcode_free(bc);
+	bl_vbl_ctl(v, d->name, "present none", ans, sizeof(ans));
+	return rc;
+}
+
+/* One sample through the changer: pick, read its label at the station, mount, return. */
+static int sample_cycle(const struct bl_hwdb *db, const struct bl_vbl *v, int puck, int slot)
+{
+	struct bl_epson_config cfg;
+	struct bl_epson *h = NULL;
+	int rc = bl_epson_config_from_hwdb(&cfg, db, NULL);
+	if (rc || (rc = bl_epson_open(&h, &cfg)))
+		return rc;
+	int lim = cfg.motion_ms * 8;
+	const char *step = "connect";
+	rc = bl_cli_epson_wait(h, bl_epson_connect(h, now_ms()),
+			       cfg.connect_ms + cfg.command_ms * 3);
+	if (!rc && (step = "motors on", 1))
+		rc = bl_cli_epson_wait(h, bl_epson_motors(h, true, now_ms()), lim);
+	if (!rc && (step = "safe", 1))
+		rc = bl_cli_epson_wait(h, bl_epson_go_safe(h, now_ms()), lim);
+	if (!rc && (step = "pick", 1))
+		rc = bl_cli_epson_wait(h, bl_epson_pick(h, puck, slot, now_ms()), lim);
+	if (!rc && (step = "barcode pose", 1))
+		rc = bl_cli_epson_wait(h, bl_epson_go_barcode_pose(h, now_ms()), lim);
+	char code[BL_BARCODE_MAX] = "";
+	if (!rc && (step = "barcode read", 1))
+		rc = read_label(db, v, puck, slot, code);
+	if (!rc && (step = "safe", 1))
+		rc = bl_cli_epson_wait(h, bl_epson_go_safe(h, now_ms()), lim);
+	if (!rc && (step = "place on stage", 1))
+		rc = bl_cli_epson_wait(h, bl_epson_place_on_stage(h, now_ms()), lim);
+	if (!rc && (step = "return", 1))
+		rc = bl_cli_epson_wait(h, bl_epson_return_to_slot(h, puck, slot, now_ms()), lim);
+	if (rc)
+		printf("  robot: %s failed: %s\n", step, bl_epson_result(h)->text);
+	else
+		printf(
+		    "  robot: puck %d slot %d picked, label %s read at the station, mounted on the "
+		    "stage, returned\n",
+		    puck, slot, code);
+	bl_epson_close(h);
+	return rc;
+}
+
+static int pump_check(const struct bl_hwdb *db)
+{
+	const struct bl_hwdb_device *d = bl_hwdb_device(db, db->printer.pump);
+	struct bl_pump *p;
+	if (!d || bl_pump_new(d, &db->printer, &p))
+		return -ENODEV;
+	struct bl_pump_event ev;
+	int rc = bl_cli_pump_wait(p, bl_pump_set_diameter(p, db->printer.syringe_diameter_mm), &ev);
+	if (!rc)
+		rc =
+		    bl_cli_pump_wait(p, bl_pump_set_rate(p, db->printer.flow_ul_min.min * 10), &ev);
+	if (!rc)
+		rc = bl_cli_pump_wait(p, bl_pump_query(p), &ev);
+	if (!rc)
+		printf("  pump: %s syringe %.2f mm, rate %.1f uL/min, state %c\n", d->name,
+		       bl_pump_status(p)->diameter_mm, bl_pump_status(p)->rate_ul_min,
+		       bl_pump_status(p)->state);
+	bl_pump_free(p);
+	return rc;
+}
+
+/* Reads the register that best says how a Modbus device is doing. */
+static int modbus_check(const struct bl_hwdb_device *d)
+{
+	static const char *const probe[] = {"pv", "position", "speed"};
+	struct bl_mb *mb;
+	if (bl_mb_open(d, &mb))
+		return -ENODEV;
+	int rc = -ENOENT;
+	for (size_t i = 0; i < 3 && rc == -ENOENT; i++) {
+		double v;
+		rc = bl_mb_read(mb, probe[i], &v);
+		if (!rc)
+			printf("  %s: %s = %.3g %s\n", d->name, probe[i], v,
+			       bl_mb_reg(mb, probe[i])->unit);
+		else if (rc != -ENOENT)
+			printf("  %s: %s: %s\n", d->name, probe[i], bl_mb_strerror(rc));
+	}
+	bl_mb_close(mb);
+	return rc;
+}
+
+int bl_run_live(const struct bl_hwdb *db, const struct bl_vbl *v)
+{
+	int failures = 0;
+	printf("\nlive check through the production drivers:\n");
+	if (db->robot.device[0] && simulated(v, db->robot.device) && db->robot.npucks)
+		failures += sample_cycle(db, v, db->robot.pucks[0].id, 1) != 0;
+	if (db->printer.pump[0] && simulated(v, db->printer.pump))
+		failures += pump_check(db) != 0;
+	for (size_t i = 0; i < db->ndevices; i++) {
+		const struct bl_hwdb_device *d = &db->devices[i];
+		if (d->model->protocol == BL_PROTO_MODBUS && simulated(v, d->name))
+			failures += modbus_check(d) != 0;
+	}
+	return failures;
+}
