@@ -158,24 +158,16 @@ int main(int argc, char **argv)
 	}
 	if (!hwdb || !link || !ctl_path)
 		return usage();
-	static struct bl_hwdb_errors errs;
-	struct bl_hwdb *db;
-	if (bl_hwdb_load(hwdb, &db, &errs)) {
-		bl_hwdb_print_errors(&errs, stderr);
+	static struct bl_hwdb_device dd;
+	static struct bl_hwdb_model model;
+	if (bl_simkit_device("bl-barcode-sim", hwdb, dev, BL_PROTO_BARCODE_SERIAL, &dd, &model))
 		return 1;
-	}
-	const struct bl_hwdb_device *d = bl_hwdb_device(db, dev);
-	if (!d || d->model->cls != BL_CLASS_BARCODE ||
-	    d->model->protocol != BL_PROTO_BARCODE_SERIAL) {
-		fprintf(stderr, "bl-barcode-sim: '%s' is not a serial barcode reader in %s\n", dev,
-			hwdb);
-		return 1;
-	}
+	const struct bl_hwdb_device *d = &dd;
 	snprintf(s.trigger, sizeof(s.trigger), "%s", d->model->barcode.trigger);
 	snprintf(s.stop, sizeof(s.stop), "%s", d->model->barcode.stop);
 	snprintf(s.no_read, sizeof(s.no_read), "%s", d->model->barcode.no_read);
-	snprintf(s.term, sizeof(s.term), "%s", d->transport.terminator);
-	bl_hwdb_free(db);
+	_Static_assert(sizeof(s.term) == sizeof(d->transport.terminator), "terminator sizes");
+	memcpy(s.term, d->transport.terminator, sizeof(s.term)); /* NUL-terminated by hwdb */
 
 	struct bl_simkit_ctl ctl;
 	int rc = bl_simkit_ctl_open(&ctl, ctl_path, control, &s);

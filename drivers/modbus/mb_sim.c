@@ -208,19 +208,11 @@ int main(int argc, char **argv)
 	}
 	if (!hwdb || !dev || !ctl_path || (port < 0) == !link || !(s.time_scale > 0))
 		return usage();
-	static struct bl_hwdb_errors errs;
-	struct bl_hwdb *db;
-	if (bl_hwdb_load(hwdb, &db, &errs)) {
-		bl_hwdb_print_errors(&errs, stderr);
+	static struct bl_hwdb_device dd;
+	static struct bl_hwdb_model model;
+	if (bl_simkit_device("bl-modbus-sim", hwdb, dev, BL_PROTO_MODBUS, &dd, &model))
 		return 1;
-	}
-	const struct bl_hwdb_device *d = bl_hwdb_device(db, dev);
-	if (!d || d->model->protocol != BL_PROTO_MODBUS) {
-		fprintf(stderr, "bl-modbus-sim: '%s' is not a Modbus device in %s\n", dev, hwdb);
-		return 1;
-	}
-	int rc = bl_mb_world_init(&s.w, d);
-	bl_hwdb_free(db);
+	int rc = bl_mb_world_init(&s.w, &dd);
 	if (rc) {
 		fprintf(stderr, "bl-modbus-sim: %s: %s\n", dev, strerror(-rc));
 		return 1;

@@ -353,21 +353,14 @@ int main(int argc, char **argv)
 	}
 	if (!hwdb || !link || !ctl_path || !(p.time_scale > 0))
 		return usage();
-	static struct bl_hwdb_errors errs;
-	struct bl_hwdb *db;
-	if (bl_hwdb_load(hwdb, &db, &errs)) {
-		bl_hwdb_print_errors(&errs, stderr);
+	static struct bl_hwdb_device dd;
+	static struct bl_hwdb_model model;
+	if (bl_simkit_device("bl-pump-sim", hwdb, dev, BL_PROTO_NE1000, &dd, &model))
 		return 1;
-	}
-	const struct bl_hwdb_device *d = bl_hwdb_device(db, dev);
-	if (!d || d->model->protocol != BL_PROTO_NE1000) {
-		fprintf(stderr, "bl-pump-sim: '%s' is not an NE-1000 pump in %s\n", dev, hwdb);
-		return 1;
-	}
+	const struct bl_hwdb_device *d = &dd;
 	p.address = d->address >= 0 ? d->address : 0;
 	p.max_rate_ul_min = d->model->pump.max_rate_ul_min;
 	p.dia_range = d->model->pump.diameter_mm;
-	bl_hwdb_free(db);
 
 	struct bl_simkit_ctl ctl;
 	int rc = bl_simkit_ctl_open(&ctl, ctl_path, control, &p);

@@ -149,3 +149,30 @@ void bl_simkit_signals(volatile sig_atomic_t *flag)
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 }
+
+int bl_simkit_device(const char *prog, const char *hwdb, const char *name, enum bl_protocol proto,
+		     struct bl_hwdb_device *dev, struct bl_hwdb_model *model)
+{
+	static struct bl_hwdb_errors errs;
+	struct bl_hwdb *db;
+	if (bl_hwdb_load(hwdb, &db, &errs)) {
+		bl_hwdb_print_errors(&errs, stderr);
+		return -1;
+	}
+	const struct bl_hwdb_device *d = bl_hwdb_device(db, name);
+	int rc = -1;
+	if (!d)
+		fprintf(stderr, "%s: no device '%s' in %s\n", prog, name, hwdb);
+	else if (d->model->protocol != proto)
+		fprintf(stderr, "%s: device '%s' speaks %s, not %s\n", prog, name,
+			bl_hwdb_protocol_name(d->model->protocol), bl_hwdb_protocol_name(proto));
+	else
+		rc = 0;
+	if (!rc) {
+		*dev = *d;
+		*model = *d->model;
+		dev->model = model;
+	}
+	bl_hwdb_free(db);
+	return rc;
+}

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bl_hwdb.h"
+
 #define BL_SIMKIT_MAX_CLIENTS 8
 
 /* A pty pair whose slave side is reachable at LINK (a symlink, replaced atomically). The
@@ -39,6 +41,11 @@ void bl_simkit_ctl_close(struct bl_simkit_ctl *c);
 int bl_simkit_ctl_pollfds(const struct bl_simkit_ctl *c, struct pollfd *p);
 /* Handles what poll() reported on the pollfds bl_simkit_ctl_pollfds appended at P. */
 void bl_simkit_ctl_handle(struct bl_simkit_ctl *c, const struct pollfd *p);
+
+/* Loads HWDB and copies device NAME into DEV and its model into MODEL (DEV->model points at
+ * MODEL), checking its protocol. Prints the problem as "PROG: ..." and returns -1 on failure. */
+int bl_simkit_device(const char *prog, const char *hwdb, const char *name, enum bl_protocol proto,
+		     struct bl_hwdb_device *dev, struct bl_hwdb_model *model);
 
 /* Monotonic milliseconds. */
 uint64_t bl_simkit_now_ms(void);
