@@ -15,6 +15,8 @@ static const struct bl_cli_cmd cmds[] = {
     {"pump", "[--port PATH] status|dia|rate|volume|infuse|withdraw|run|stop|send ...", bl_cli_pump},
     {"modbus", "[--port N|--link PATH] read DEV REG | write DEV REG VALUE | dump DEV",
      bl_cli_modbus},
+    {"trigger", "[--port N] ping|time|status|edges|stop CH|arm CH DELAY_MS PERIOD_MS COUNT",
+     bl_cli_trigger},
     {"info", "                            build facts: kernels backends, GPUs", bl_cli_info},
 };
 

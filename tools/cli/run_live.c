@@ -9,6 +9,7 @@
 #include "bl_barcode.h"
 #include "bl_mb.h"
 #include "bl_pump.h"
+#include "bl_tbox.h"
 #include "cli.h"
 #include "epson_robot.h"
 #include "run_live.h"
@@ -137,6 +138,46 @@ static int modbus_check(const struct bl_hwdb_device *d)
 	return rc;
 }
 
+/* A short train on the detector channel at a controller time; every edge read back on time. */
+static int trigger_check(const struct bl_hwdb *db)
+{
+	const struct bl_hwdb_device *d = bl_hwdb_device(db, db->trigger.device);
+	struct bl_tbox *b;
+	if (!d || bl_tbox_open(d, &b))
+		return -ENODEV;
+	int rc = 0;
+	for (int i = 0; i < 4 && !rc; i++)
+		rc = bl_tbox_sync(b);
+	struct bl_tbox_train t = {
+	    .channel = (uint8_t)db->trigger.detector_channel,
+	    .start_tick = bl_tbox_host_to_tick(b, (uint64_t)now_ms() * 1000000u + 20000000u),
+	    .period_ticks = 100000, /* 1 ms */
+	    .width_ticks = (uint32_t)(db->trigger.width_us * 100),
+	    .count = 5};
+	if (!rc)
+		rc = bl_tbox_arm(b, &t, NULL);
+	struct bl_tbox_edge e[8];
+	int n = 0;
+	if (!rc) {
+		poll(NULL, 0, 40);
+		n = bl_tbox_edges(b, e, 8, NULL);
+		rc = n < 0 ? n : 0;
+	}
+	int exact = 0;
+	for (int i = 0; i < n; i++)
+		exact += e[i].tick == t.start_tick + (uint64_t)e[i].index * t.period_ticks;
+	if (!rc)
+		printf(
+		    "  %s: %d of %u pulses on channel %u, %d at their programmed tick (clock map "
+		    "+-%llu ns)\n",
+		    d->name, n, t.count, t.channel, exact,
+		    (unsigned long long)bl_tbox_sync_error_ns(b));
+	else
+		printf("  %s: %s\n", d->name, strerror(-rc));
+	bl_tbox_close(b);
+	return rc ? rc : (n == (int)t.count && exact == n ? 0 : -EIO);
+}
+
 int bl_run_live(const struct bl_hwdb *db, const struct bl_vbl *v)
 {
 	int failures = 0;
@@ -145,6 +186,8 @@ int bl_run_live(const struct bl_hwdb *db, const struct bl_vbl *v)
 		failures += sample_cycle(db, v, db->robot.pucks[0].id, 1) != 0;
 	if (db->printer.pump[0] && simulated(v, db->printer.pump))
 		failures += pump_check(db) != 0;
+	if (db->trigger.device[0] && simulated(v, db->trigger.device))
+		failures += trigger_check(db) != 0;
 	for (size_t i = 0; i < db->ndevices; i++) {
 		const struct bl_hwdb_device *d = &db->devices[i];
 		if (d->model->protocol == BL_PROTO_MODBUS && simulated(v, d->name))

@@ -138,6 +138,15 @@ int bl_vbl_start(struct bl_vbl *v, const struct bl_hwdb *db, const char *bindir,
 				argv[n++] = t->device;
 			}
 			break;
+		case BL_PROTO_TBOX:
+			if (t->kind != BL_TR_TCP)
+				goto none;
+			snprintf(exe, sizeof(exe), "%s/drivers/trigger/bl-tbox-sim", bindir);
+			argv[n++] = "--device";
+			argv[n++] = d->name;
+			argv[n++] = "--port";
+			argv[n++] = port;
+			break;
 		default:
 		none:
 			snprintf(s->note, sizeof(s->note),
