@@ -51,3 +51,14 @@ else()
   set(BL_HAVE_MPI OFF)
   message(STATUS "beamloop: MPI not found, the analysis service is not built")
 endif()
+
+# bitshuffle: Debian's `bitshuffle` package installs only the HDF5 filter plugin libh5bshuf.so
+# (no header, no pkg-config file, no SONAME); it exports bshuf_compress_lz4 & co. Found by full
+# path here; drivers/detector links it with an rpath and declares what it calls in bshuf.h.
+find_library(BSHUF_LIBRARY NAMES h5bshuf
+  PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/hdf5/serial/plugins /usr/lib/hdf5/serial/plugins
+  NO_DEFAULT_PATH)
+if(NOT BSHUF_LIBRARY)
+  message(FATAL_ERROR "beamloop: libh5bshuf.so (Debian package bitshuffle) not found")
+endif()
+get_filename_component(BSHUF_LIBRARY_DIR ${BSHUF_LIBRARY} DIRECTORY)

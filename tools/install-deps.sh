@@ -11,7 +11,7 @@ PKGS=(
   # messaging, storage, config
   libzmq3-dev libsodium-dev libhdf5-dev hdf5-tools libsqlite3-dev sqlite3 libyaml-dev libcjson-dev
   # compression of detector frames
-  liblz4-dev bitshuffle
+  liblz4-dev bitshuffle libmd-dev
   # numerics and analysis service
   libgsl-dev libfftw3-dev libopenmpi-dev openmpi-bin
   # HTTP (detector REST, dashboard)

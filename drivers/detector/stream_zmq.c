@@ -1,0 +1,73 @@
+/* stream_zmq.c: the stream consumer's ZMQ PULL side: receive one multipart message, feed it. */
+#include <errno.h>
+#include <string.h>
+
+#include "stream_int.h"
+
+static void release_msgs(struct bl_dstream *s)
+{
+	for (int i = 0; i < s->nmsgs; i++)
+		zmq_msg_close(&s->msgs[i]);
+	s->nmsgs = 0;
+}
+
+void bl_dstream_zmq_close(struct bl_dstream *s)
+{
+	release_msgs(s);
+	if (s->sock)
+		zmq_close(s->sock);
+	if (s->zctx)
+		zmq_ctx_term(s->zctx);
+	s->sock = s->zctx = NULL;
+}
+
+int bl_dstream_connect(struct bl_dstream *s, const char *endpoint)
+{
+	bl_dstream_zmq_close(s);
+	s->zctx = zmq_ctx_new();
+	if (!s->zctx)
+		return -errno;
+	s->sock = zmq_socket(s->zctx, ZMQ_PULL);
+	int linger = 0, hwm = 0; /* never drop on our side: the detector's buffer pushes back */
+	if (!s->sock || zmq_setsockopt(s->sock, ZMQ_LINGER, &linger, sizeof(linger)) ||
+	    zmq_setsockopt(s->sock, ZMQ_RCVHWM, &hwm, sizeof(hwm)) ||
+	    zmq_connect(s->sock, endpoint)) {
+		int e = -zmq_errno();
+		bl_dstream_zmq_close(s);
+		return e;
+	}
+	return 0;
+}
+
+int bl_dstream_poll(struct bl_dstream *s, int timeout_ms, struct bl_dstream_event *ev)
+{
+	if (!s->sock)
+		return -ENOTCONN;
+	release_msgs(s); /* the previous event's pixels live in the series buffer, not here */
+	zmq_pollitem_t it = {.socket = s->sock, .events = ZMQ_POLLIN};
+	int rc = zmq_poll(&it, 1, timeout_ms);
+	if (rc < 0)
+		return zmq_errno() == EINTR ? 0 : -zmq_errno();
+	if (!rc)
+		return 0;
+	/* A message is delivered whole or not at all, so once its first part is here the rest is.
+	 */
+	size_t n = 0;
+	int more = 1;
+	while (more) {
+		zmq_msg_t spare,
+		    *m = s->nmsgs < BL_DSTREAM_MAX_PARTS ? &s->msgs[s->nmsgs++] : &spare;
+		zmq_msg_init(m); /* beyond BL_DSTREAM_MAX_PARTS parts are counted, not kept */
+		int r = zmq_msg_recv(m, s->sock, n ? 0 : ZMQ_DONTWAIT), e = zmq_errno();
+		more = r >= 0 && zmq_msg_more(m);
+		if (m == &spare)
+			zmq_msg_close(&spare);
+		if (r < 0)
+			return e == EAGAIN && !n ? 0 : -e;
+		n++;
+	}
+	struct bl_dpart parts[BL_DSTREAM_MAX_PARTS];
+	for (int i = 0; i < s->nmsgs; i++)
+		parts[i] = (struct bl_dpart){zmq_msg_data(&s->msgs[i]), zmq_msg_size(&s->msgs[i])};
+	return bl_dstream_feed(s, parts, n, ev);
+}
