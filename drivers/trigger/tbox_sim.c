@@ -368,6 +368,9 @@ int main(int argc, char **argv)
 		int n = 2 + bl_simkit_ctl_pollfds(&ctl, p + 2);
 		if (poll(p, (nfds_t)n, wait < 50 ? wait : 50) < 0 && errno != EINTR)
 			break;
+		/* the old client first: a host that closes and reconnects must find the box free */
+		if (b.cfd >= 0 && (p[1].revents & (POLLIN | POLLHUP)))
+			client_input(&b);
 		if (p[0].revents & POLLIN) {
 			int c = accept4(b.lfd, NULL, NULL, SOCK_CLOEXEC);
 			if (c >= 0 && b.cfd >= 0)
@@ -375,8 +378,6 @@ int main(int argc, char **argv)
 			else if (c >= 0)
 				b.cfd = c;
 		}
-		if (b.cfd >= 0 && (p[1].revents & (POLLIN | POLLHUP)))
-			client_input(&b);
 		bl_simkit_ctl_handle(&ctl, p + 2);
 	}
 	if (b.cfd >= 0)

@@ -17,6 +17,8 @@ static const struct bl_cli_cmd cmds[] = {
      bl_cli_modbus},
     {"trigger", "[--port N] ping|time|status|edges|stop CH|arm CH DELAY_MS PERIOD_MS COUNT",
      bl_cli_trigger},
+    {"detector", "[--port N] status|get KEY|set KEY V|arm|trigger|disarm|abort|series N",
+     bl_cli_detector},
     {"info", "                            build facts: kernels backends, GPUs", bl_cli_info},
 };
 

@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "bl_barcode.h"
+#include "bl_detector.h"
+#include "bl_dstream.h"
 #include "bl_mb.h"
 #include "bl_pump.h"
 #include "bl_tbox.h"
@@ -178,6 +180,73 @@ static int trigger_check(const struct bl_hwdb *db)
 	return rc ? rc : (n == (int)t.count && exact == n ? 0 : -EIO);
 }
 
+/* The data path: the detector armed for external triggers, the trigger box fires a train on the
+ * detector channel, every frame arrives on the stream, decoded and hash-checked. */
+static int detector_check(const struct bl_hwdb *db)
+{
+	const struct bl_hwdb_device *dd = bl_hwdb_device(db, db->detector.device);
+	const struct bl_hwdb_device *td = bl_hwdb_device(db, db->trigger.device);
+	struct bl_det *det = NULL;
+	struct bl_dstream *ds = NULL;
+	struct bl_tbox *tb = NULL;
+	const unsigned pulses = 5;
+	int rc = bl_det_new(dd, &det);
+	if (!rc)
+		rc = bl_dstream_new(&ds);
+	if (!rc)
+		rc = bl_dstream_connect(ds, dd->stream);
+	if (!rc)
+		rc = bl_tbox_open(td, &tb);
+	if (!rc)
+		rc = bl_det_set_string(det, "trigger_mode", "exts");
+	if (!rc)
+		rc = bl_det_set_number(det, "nimages", 1);
+	if (!rc)
+		rc = bl_det_set_number(det, "ntrigger", pulses);
+	if (!rc)
+		rc = bl_det_set_number(det, "count_time", 0.01);
+	uint64_t series = 0;
+	if (!rc)
+		rc = bl_det_arm(det, &series);
+	for (int i = 0; i < 4 && !rc; i++)
+		rc = bl_tbox_sync(tb);
+	struct bl_tbox_train t = {.channel = (uint8_t)db->trigger.detector_channel,
+				  .period_ticks = 2000000, /* 20 ms */
+				  .width_ticks = (uint32_t)(db->trigger.width_us * 100),
+				  .count = pulses};
+	if (!rc) {
+		t.start_tick = bl_tbox_host_to_tick(tb, (uint64_t)now_ms() * 1000000u + 30000000u);
+		rc = bl_tbox_arm(tb, &t, NULL);
+	}
+	unsigned frames = 0, checked = 0;
+	struct bl_dstream_event ev = {0};
+	int64_t end = now_ms() + 5000;
+	while (!rc && frames < pulses && now_ms() < end) {
+		int got = bl_dstream_poll(ds, 100, &ev);
+		if (got < 0)
+			rc = got;
+		else if (got && ev.kind == BL_DS_FRAME && ev.series == series) {
+			frames++;
+			checked += ev.hash_checked;
+		}
+	}
+	if (!rc)
+		rc = bl_det_disarm(det);
+	if (!rc)
+		printf("  %s: series %llu armed for %u external triggers, %u frames of %dx%d %s %s "
+		       "received, %u md5-checked, %llu rejected\n",
+		       dd->name, (unsigned long long)series, pulses, frames, ev.width, ev.height,
+		       bl_dtype_name(ev.type), bl_denc_name(ev.encoding), checked,
+		       (unsigned long long)bl_dstream_counters(ds)->rejected);
+	else
+		printf("  %s: %s\n", dd->name,
+		       det && bl_det_error(det)[0] ? bl_det_error(det) : strerror(-rc));
+	bl_tbox_close(tb);
+	bl_dstream_free(ds);
+	bl_det_free(det);
+	return rc ? rc : (frames == pulses && checked == pulses ? 0 : -EIO);
+}
+
 int bl_run_live(const struct bl_hwdb *db, const struct bl_vbl *v)
 {
 	int failures = 0;
@@ -188,6 +257,9 @@ int bl_run_live(const struct bl_hwdb *db, const struct bl_vbl *v)
 		failures += pump_check(db) != 0;
 	if (db->trigger.device[0] && simulated(v, db->trigger.device))
 		failures += trigger_check(db) != 0;
+	if (db->detector.device[0] && simulated(v, db->detector.device) && db->trigger.device[0] &&
+	    simulated(v, db->trigger.device))
+		failures += detector_check(db) != 0;
 	for (size_t i = 0; i < db->ndevices; i++) {
 		const struct bl_hwdb_device *d = &db->devices[i];
 		if (d->model->protocol == BL_PROTO_MODBUS && simulated(v, d->name))

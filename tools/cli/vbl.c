@@ -88,6 +88,8 @@ int bl_vbl_start(struct bl_vbl *v, const struct bl_hwdb *db, const char *bindir,
 	char scale[32], rundir[64];
 	snprintf(scale, sizeof(scale), "%g", time_scale);
 	memcpy(rundir, v->rundir, sizeof(rundir));
+	char edges[96]; /* trigger box -> detector edge datagrams */
+	snprintf(edges, sizeof(edges), "%.60s/edges", rundir);
 	int running = 0;
 	for (size_t i = 0; i < db->ndevices && i < BL_VBL_MAX; i++) {
 		struct bl_vbl_sim *s = &v->sims[v->n++];
@@ -97,7 +99,7 @@ int bl_vbl_start(struct bl_vbl *v, const struct bl_hwdb *db, const char *bindir,
 		snprintf(s->ctl, sizeof(s->ctl), "%.60s/%.40s.ctl", rundir, d->name);
 		char exe[512], port[16];
 		snprintf(port, sizeof(port), "%d", t->port);
-		const char *argv[20] = {exe, "--hwdb", db->file, "--control", s->ctl};
+		const char *argv[24] = {exe, "--hwdb", db->file, "--control", s->ctl};
 		int n = 5;
 		switch (d->model->protocol) {
 		case BL_PROTO_EPSON_RC:
@@ -146,6 +148,20 @@ int bl_vbl_start(struct bl_vbl *v, const struct bl_hwdb *db, const char *bindir,
 			argv[n++] = d->name;
 			argv[n++] = "--port";
 			argv[n++] = port;
+			argv[n++] =
+			    "--edges-to"; /* the simulated detector takes a frame per edge */
+			argv[n++] = edges;
+			break;
+		case BL_PROTO_SIMPLON:
+			snprintf(exe, sizeof(exe), "%s/drivers/detector/bl-detector-sim", bindir);
+			argv[n++] = "--device";
+			argv[n++] = d->name;
+			argv[n++] = "--http-port";
+			argv[n++] = port;
+			argv[n++] = "--stream";
+			argv[n++] = d->stream;
+			argv[n++] = "--trigger-in";
+			argv[n++] = edges;
 			break;
 		default:
 		none:
