@@ -16,40 +16,18 @@ static int usage(void)
 
 int bl_cli_barcode(int argc, char **argv)
 {
-	const char *file = bl_cli_default_hwdb(), *name = NULL, *port = NULL;
-	if (argc < 2 || strcmp(argv[1], "read"))
+	struct bl_cli_dev o;
+	if (bl_cli_dev_options(argc, argv, &o) || strcmp(o.args[0], "read") || o.nargs != 1)
 		return usage();
-	for (int i = 2; i < argc; i++) {
-		if (i + 1 >= argc)
-			return usage();
-		if (!strcmp(argv[i], "--hwdb"))
-			file = argv[++i];
-		else if (!strcmp(argv[i], "--device"))
-			name = argv[++i];
-		else if (!strcmp(argv[i], "--port"))
-			port = argv[++i];
-		else
-			return usage();
-	}
-	struct bl_hwdb *db = bl_cli_load_hwdb(file);
-	if (!db)
+	if (bl_cli_dev_load(&o, "barcode"))
 		return 1;
-	if (!name)
-		name = db->barcode.device[0] ? db->barcode.device : "barcode";
-	const struct bl_hwdb_device *d = bl_hwdb_device(db, name);
-	if (!d) {
-		fprintf(stderr, "beamloop: no device '%s' in %s\n", name, file);
-		bl_hwdb_free(db);
-		return 1;
-	}
-	struct bl_hwdb_device dev = *d;
-	if (port)
-		snprintf(dev.transport.device, sizeof(dev.transport.device), "%s", port);
+	const char *name = o.dev.name; /* the beamline's validation rules apply to its reader */
 	struct bl_barcode *bc;
-	int rc = bl_barcode_new(&dev, !strcmp(db->barcode.device, name) ? &db->barcode : NULL, &bc);
+	int rc = bl_barcode_new(&o.dev, !strcmp(o.db->barcode.device, name) ? &o.db->barcode : NULL,
+				&bc);
 	if (rc) {
 		fprintf(stderr, "beamloop: %s: %s\n", name, strerror(-rc));
-		bl_hwdb_free(db);
+		bl_cli_dev_free(&o);
 		return 1;
 	}
 	struct bl_barcode_result res;
@@ -69,6 +47,6 @@ int bl_cli_barcode(int argc, char **argv)
 		status = 4;
 	}
 	bl_barcode_free(bc);
-	bl_hwdb_free(db);
+	bl_cli_dev_free(&o);
 	return status;
 }

@@ -72,42 +72,20 @@ static int series(struct bl_det *d, const char *endpoint, int n)
 
 int bl_cli_detector(int argc, char **argv)
 {
-	const char *file = bl_cli_default_hwdb(), *stream = NULL;
-	int port = 0, i = 1;
-	for (; i + 1 < argc && !strncmp(argv[i], "--", 2); i += 2) {
-		if (!strcmp(argv[i], "--hwdb"))
-			file = argv[i + 1];
-		else if (!strcmp(argv[i], "--port"))
-			port = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--stream"))
-			stream = argv[i + 1];
-		else
-			return usage();
-	}
-	if (i >= argc)
+	struct bl_cli_dev o;
+	if (bl_cli_dev_options(argc, argv, &o))
 		return usage();
-	const char *verb = argv[i];
-	int nargs = argc - i - 1;
-	char **a = argv + i + 1;
-	struct bl_hwdb *db = bl_cli_load_hwdb(file);
-	if (!db)
+	const char *verb = o.args[0];
+	int nargs = o.nargs - 1;
+	char **a = o.args + 1;
+	if (bl_cli_dev_load(&o, "detector"))
 		return 1;
-	const struct bl_hwdb_device *dd =
-	    bl_hwdb_device(db, db->detector.device[0] ? db->detector.device : "detector");
+	struct bl_hwdb_device dev = o.dev;
 	struct bl_det *d = NULL;
-	int rc = -ENODEV;
-	struct bl_hwdb_device dev;
-	if (dd) {
-		dev = *dd;
-		if (port)
-			dev.transport.port = port;
-		if (stream)
-			snprintf(dev.stream, sizeof(dev.stream), "%s", stream);
-		rc = bl_det_new(&dev, &d);
-	}
+	int rc = bl_det_new(&dev, &d);
 	if (rc) {
-		fprintf(stderr, "beamloop: no SIMPLON detector in %s\n", file);
-		bl_hwdb_free(db);
+		fprintf(stderr, "beamloop: '%s' is not a SIMPLON detector\n", dev.name);
+		bl_cli_dev_free(&o);
 		return 1;
 	}
 	char buf[256];
@@ -143,13 +121,13 @@ int bl_cli_detector(int argc, char **argv)
 		rc = series(d, dev.stream, atoi(a[0]));
 	} else {
 		bl_det_free(d);
-		bl_hwdb_free(db);
+		bl_cli_dev_free(&o);
 		return usage();
 	}
 	if (rc)
 		fprintf(stderr, "beamloop: detector %s: %s\n", verb,
 			bl_det_error(d)[0] ? bl_det_error(d) : strerror(-rc));
 	bl_det_free(d);
-	bl_hwdb_free(db);
+	bl_cli_dev_free(&o);
 	return rc ? 1 : 0;
 }

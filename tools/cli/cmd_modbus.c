@@ -20,43 +20,22 @@ static int usage(void)
 
 int bl_cli_modbus(int argc, char **argv)
 {
-	const char *file = bl_cli_default_hwdb(), *link = NULL;
-	int port = 0, i = 1;
-	for (; i + 1 < argc && !strncmp(argv[i], "--", 2); i += 2) {
-		if (!strcmp(argv[i], "--hwdb"))
-			file = argv[i + 1];
-		else if (!strcmp(argv[i], "--port"))
-			port = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--link"))
-			link = argv[i + 1];
-		else
-			return usage();
-	}
-	if (argc - i < 2)
+	struct bl_cli_dev o;
+	if (bl_cli_dev_options(argc, argv, &o) || o.nargs < 2)
 		return usage();
-	const char *verb = argv[i], *name = argv[i + 1];
-	const char *reg = argc - i > 2 ? argv[i + 2] : NULL,
-		   *val = argc - i > 3 ? argv[i + 3] : NULL;
+	const char *verb = o.args[0];
+	const char *reg = o.nargs > 2 ? o.args[2] : NULL, *val = o.nargs > 3 ? o.args[3] : NULL;
 	bool rd = !strcmp(verb, "read") && reg, wr = !strcmp(verb, "write") && val,
 	     dump = !strcmp(verb, "dump");
 	if (!rd && !wr && !dump)
 		return usage();
-	struct bl_hwdb *db = bl_cli_load_hwdb(file);
-	if (!db)
+	o.name = o.args[1];
+	if (bl_cli_dev_load(&o, o.name))
 		return 1;
-	const struct bl_hwdb_device *d = bl_hwdb_device(db, name);
-	struct bl_hwdb_device dev;
+	const char *name = o.dev.name;
+	struct bl_hwdb_device dev = o.dev;
 	struct bl_mb *mb = NULL;
 	int status = 1;
-	if (!d) {
-		fprintf(stderr, "beamloop: no device '%s' in %s\n", name, file);
-		goto out;
-	}
-	dev = *d;
-	if (port)
-		dev.transport.port = port;
-	if (link)
-		snprintf(dev.transport.device, sizeof(dev.transport.device), "%s", link);
 	if (bl_mb_open(&dev, &mb)) {
 		fprintf(stderr, "beamloop: '%s' is not a Modbus device\n", name);
 		goto out;
@@ -87,6 +66,6 @@ int bl_cli_modbus(int argc, char **argv)
 	status = 0;
 out:
 	bl_mb_close(mb);
-	bl_hwdb_free(db);
+	bl_cli_dev_free(&o);
 	return status;
 }

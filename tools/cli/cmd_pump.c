@@ -55,39 +55,17 @@ int bl_cli_pump_wait(struct bl_pump *p, int ticket, struct bl_pump_event *ev)
 
 int bl_cli_pump(int argc, char **argv)
 {
-	const char *file = bl_cli_default_hwdb(), *name = NULL, *port = NULL;
-	int i = 1;
-	for (; i + 1 < argc && !strncmp(argv[i], "--", 2); i += 2) {
-		if (!strcmp(argv[i], "--hwdb"))
-			file = argv[i + 1];
-		else if (!strcmp(argv[i], "--device"))
-			name = argv[i + 1];
-		else if (!strcmp(argv[i], "--port"))
-			port = argv[i + 1];
-		else
-			return usage();
-	}
-	if (i >= argc)
+	struct bl_cli_dev o;
+	if (bl_cli_dev_options(argc, argv, &o))
 		return usage();
-	const char *verb = argv[i], *arg = i + 1 < argc ? argv[i + 1] : NULL;
-	struct bl_hwdb *db = bl_cli_load_hwdb(file);
-	if (!db)
+	const char *verb = o.args[0], *arg = o.nargs > 1 ? o.args[1] : NULL;
+	if (bl_cli_dev_load(&o, "pump"))
 		return 1;
-	if (!name)
-		name = db->printer.pump[0] ? db->printer.pump : "pump";
-	const struct bl_hwdb_device *d = bl_hwdb_device(db, name);
-	if (!d) {
-		fprintf(stderr, "beamloop: no device '%s' in %s\n", name, file);
-		bl_hwdb_free(db);
-		return 1;
-	}
-	struct bl_hwdb_device dev = *d;
-	if (port)
-		snprintf(dev.transport.device, sizeof(dev.transport.device), "%s", port);
+	struct bl_hwdb *db = o.db;
 	struct bl_pump *p;
-	if (bl_pump_new(&dev, db->printer.pump[0] ? &db->printer : NULL, &p)) {
-		fprintf(stderr, "beamloop: '%s' is not a syringe pump\n", name);
-		bl_hwdb_free(db);
+	if (bl_pump_new(&o.dev, db->printer.pump[0] ? &db->printer : NULL, &p)) {
+		fprintf(stderr, "beamloop: '%s' is not a syringe pump\n", o.dev.name);
+		bl_cli_dev_free(&o);
 		return 1;
 	}
 	int ticket;
@@ -127,6 +105,6 @@ int bl_cli_pump(int argc, char **argv)
 			printf("ok %c\n", st->state);
 	}
 	bl_pump_free(p);
-	bl_hwdb_free(db);
+	bl_cli_dev_free(&o);
 	return rc ? 1 : 0;
 }

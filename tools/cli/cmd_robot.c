@@ -105,38 +105,23 @@ static int ensure_pose(struct bl_epson *h, const struct bl_hwdb *db)
 
 int bl_cli_robot(int argc, char **argv)
 {
-	const char *file = bl_cli_default_hwdb(), *host = NULL, *pw = NULL;
-	int port = 0, i = 1;
-	for (; i + 1 < argc && !strncmp(argv[i], "--", 2); i += 2) {
-		if (!strcmp(argv[i], "--hwdb"))
-			file = argv[i + 1];
-		else if (!strcmp(argv[i], "--host"))
-			host = argv[i + 1];
-		else if (!strcmp(argv[i], "--port"))
-			port = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--password"))
-			pw = argv[i + 1];
-		else
-			return usage();
-	}
-	if (i >= argc)
+	struct bl_cli_dev o;
+	if (bl_cli_dev_options(argc, argv, &o))
 		return usage();
-	struct bl_hwdb *db = bl_cli_load_hwdb(file);
-	if (!db)
+	if (bl_cli_dev_load(&o, "robot"))
 		return 1;
+	struct bl_hwdb *db = o.db;
 	struct bl_epson_config cfg;
 	struct bl_epson *h = NULL;
-	int rc = bl_epson_config_from_hwdb(&cfg, db, NULL);
+	int rc = bl_epson_config_from_hwdb(&cfg, db, o.dev.name);
 	if (rc) {
-		fprintf(stderr, "beamloop: no Epson robot in %s\n", file);
+		fprintf(stderr, "beamloop: '%s' is not an Epson robot\n", o.dev.name);
 		goto out;
 	}
-	if (host)
-		snprintf(cfg.host, sizeof(cfg.host), "%s", host);
-	if (port)
-		cfg.port = port;
-	if (pw)
-		snprintf(cfg.password, sizeof(cfg.password), "%s", pw);
+	snprintf(cfg.host, sizeof(cfg.host), "%s", o.dev.transport.host); /* with --host/--port */
+	cfg.port = o.dev.transport.port;
+	if (o.password)
+		snprintf(cfg.password, sizeof(cfg.password), "%s", o.password);
 	if ((rc = bl_epson_open(&h, &cfg)))
 		goto out;
 	if ((rc = bl_cli_epson_wait(h, bl_epson_connect(h, now_ms()),
@@ -144,9 +129,11 @@ int bl_cli_robot(int argc, char **argv)
 		report(h, "connect", rc, db);
 		goto out;
 	}
-	while (i < argc && !rc) {
-		const char *v = argv[i++];
-		const char *a1 = i < argc ? argv[i] : NULL, *a2 = i + 1 < argc ? argv[i + 1] : NULL;
+	int i = 0, argn = o.nargs;
+	char **args = o.args;
+	while (i < argn && !rc) {
+		const char *v = args[i++];
+		const char *a1 = i < argn ? args[i] : NULL, *a2 = i + 1 < argn ? args[i + 1] : NULL;
 		int p = a1 ? atoi(a1) : 0, s = a2 ? atoi(a2) : 0;
 		int64_t t = now_ms(), lim = cfg.motion_ms * 8;
 		if (!strcmp(v, "status")) {
@@ -202,6 +189,6 @@ int bl_cli_robot(int argc, char **argv)
 	}
 out:
 	bl_epson_close(h);
-	bl_hwdb_free(db);
+	bl_cli_dev_free(&o);
 	return rc ? 1 : 0;
 }

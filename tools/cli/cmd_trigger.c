@@ -45,37 +45,20 @@ static int print_edges(struct bl_tbox *b)
 
 int bl_cli_trigger(int argc, char **argv)
 {
-	const char *file = bl_cli_default_hwdb();
-	int port = 0, i = 1;
-	for (; i + 1 < argc && !strncmp(argv[i], "--", 2); i += 2) {
-		if (!strcmp(argv[i], "--hwdb"))
-			file = argv[i + 1];
-		else if (!strcmp(argv[i], "--port"))
-			port = atoi(argv[i + 1]);
-		else
-			return usage();
-	}
-	if (i >= argc)
+	struct bl_cli_dev o;
+	if (bl_cli_dev_options(argc, argv, &o))
 		return usage();
-	const char *verb = argv[i];
-	int nargs = argc - i - 1;
-	char **a = argv + i + 1;
-	struct bl_hwdb *db = bl_cli_load_hwdb(file);
-	if (!db)
+	const char *verb = o.args[0];
+	int nargs = o.nargs - 1;
+	char **a = o.args + 1;
+	if (bl_cli_dev_load(&o, "trigger"))
 		return 1;
-	const struct bl_hwdb_device *d =
-	    bl_hwdb_device(db, db->trigger.device[0] ? db->trigger.device : "trigger");
+	struct bl_hwdb *db = o.db;
 	struct bl_tbox *b = NULL;
-	int rc = -ENODEV;
-	if (d) {
-		struct bl_hwdb_device dev = *d;
-		if (port)
-			dev.transport.port = port;
-		rc = bl_tbox_open(&dev, &b);
-	}
+	int rc = bl_tbox_open(&o.dev, &b);
 	if (rc) {
 		fprintf(stderr, "beamloop: trigger box: %s\n", strerror(-rc));
-		bl_hwdb_free(db);
+		bl_cli_dev_free(&o);
 		return 1;
 	}
 	if (!strcmp(verb, "ping")) {
@@ -122,13 +105,13 @@ int bl_cli_trigger(int argc, char **argv)
 		}
 	} else {
 		bl_tbox_close(b);
-		bl_hwdb_free(db);
+		bl_cli_dev_free(&o);
 		return usage();
 	}
 	if (rc)
 		fprintf(stderr, "beamloop: trigger %s: %s\n", verb,
 			rc == -ERANGE ? "outside the box's limits in hwdb" : strerror(-rc));
 	bl_tbox_close(b);
-	bl_hwdb_free(db);
+	bl_cli_dev_free(&o);
 	return rc ? 1 : 0;
 }
