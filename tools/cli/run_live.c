@@ -152,7 +152,7 @@ static int trigger_check(const struct bl_hwdb *db)
 		rc = bl_tbox_sync(b);
 	struct bl_tbox_train t = {
 	    .channel = (uint8_t)db->trigger.detector_channel,
-	    .start_tick = bl_tbox_host_to_tick(b, (uint64_t)now_ms() * 1000000u + 20000000u),
+	    .start_tick = bl_tbox_host_to_tick(b, (uint64_t)now_ms() * 1000000u + 100000000u),
 	    .period_ticks = 100000, /* 1 ms */
 	    .width_ticks = (uint32_t)(db->trigger.width_us * 100),
 	    .count = 5};
@@ -161,7 +161,7 @@ static int trigger_check(const struct bl_hwdb *db)
 	struct bl_tbox_edge e[8];
 	int n = 0;
 	if (!rc) {
-		poll(NULL, 0, 40);
+		poll(NULL, 0, 150);
 		n = bl_tbox_edges(b, e, 8, NULL);
 		rc = n < 0 ? n : 0;
 	}
@@ -215,7 +215,7 @@ static int detector_check(const struct bl_hwdb *db)
 				  .width_ticks = (uint32_t)(db->trigger.width_us * 100),
 				  .count = pulses};
 	if (!rc) {
-		t.start_tick = bl_tbox_host_to_tick(tb, (uint64_t)now_ms() * 1000000u + 30000000u);
+		t.start_tick = bl_tbox_host_to_tick(tb, (uint64_t)now_ms() * 1000000u + 100000000u);
 		rc = bl_tbox_arm(tb, &t, NULL);
 	}
 	unsigned frames = 0, checked = 0;

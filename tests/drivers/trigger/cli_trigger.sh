@@ -12,7 +12,7 @@ tb() { "$bl" trigger --port "$port" "$@" 2>&1; }
 fail=0
 expect() { if printf '%s\n' "$2" | grep -q -- "$1"; then echo "ok: $1"; else echo "FAIL: '$1' not in:"; printf '%s\n' "$2"; fail=1; fi; }
 expect "trigger box protocol 1, 4 channels, 100000000 Hz clock" "$(tb ping)"
-out=$(tb arm 2 20 2 5)
+out=$(tb arm 2 100 2 5)
 expect "armed on channel 2: 5 pulses" "$out"
 expect "edge ch 2 out #4 at tick" "$out"
 expect "5 edges, 0 lost" "$out"

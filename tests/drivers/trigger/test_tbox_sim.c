@@ -63,9 +63,10 @@ int main(int argc, char **argv)
 	CHECK(back > t1 - 100 && back < t1 + 100);
 	printf("clock map: round trip/2 = %llu ns\n", (unsigned long long)bl_tbox_sync_error_ns(b));
 
-	/* a train at a controller time: 10 pulses, 5 ms apart, starting 40 ms from now */
+	/* a train at a controller time: 10 pulses, 5 ms apart, starting 150 ms from now (room for a
+	 * loaded machine: a start already past would be refused, rightly) */
 	struct bl_tbox_train t = {.channel = 0,
-				  .start_tick = bl_tbox_host_to_tick(b, mono_ns() + 40000000u),
+				  .start_tick = bl_tbox_host_to_tick(b, mono_ns() + 150000000u),
 				  .period_ticks = 500000,
 				  .width_ticks = 1000,
 				  .count = 10};
@@ -78,7 +79,7 @@ int main(int argc, char **argv)
 	CHECK_EQ_INT(bl_tbox_status(b, &armed, &inputs, remaining), 0);
 	CHECK_EQ_INT(armed, 1);
 	CHECK_EQ_INT(remaining[0], 10);
-	poll(NULL, 0, 150);
+	poll(NULL, 0, 300);
 	struct bl_tbox_edge e[64];
 	unsigned lost = 99;
 	int n = bl_tbox_edges(b, e, 64, &lost);
@@ -135,10 +136,10 @@ int main(int argc, char **argv)
 	CHECK_STR(simproc_ctl_cmd("drop 1"), "ok");
 	t.channel = 1;
 	t.count = 4;
-	t.start_tick = bl_tbox_host_to_tick(b, mono_ns() + 20000000u);
+	t.start_tick = bl_tbox_host_to_tick(b, mono_ns() + 100000000u);
 	CHECK_EQ_INT(bl_tbox_arm(b, &t, NULL), 0);
 	CHECK_STR(simproc_ctl_cmd("input 0 1"), "ok"); /* beam lost input goes high */
-	poll(NULL, 0, 80);
+	poll(NULL, 0, 250);
 	CHECK_STR(simproc_ctl_cmd("garble 1"), "ok"); /* edges survive a damaged reply */
 	n = bl_tbox_edges(b, e, 64, NULL);
 	CHECK_EQ_INT(n, 4); /* one input edge + three of four pulses */
