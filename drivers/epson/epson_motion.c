@@ -168,6 +168,24 @@ static void sense_after_retreat(struct bl_epson *h)
 	h->steps[h->nsteps - 1] = sense;
 }
 
+/* From safe pose SAFE down to a station (slot or stage) to take or put the sample, the gripper
+ * sensor checked after the retreat, and back to SAFE. */
+static void add_visit(struct bl_epson *h, int safe, bool take, bool stage, int puck, int slot,
+		      struct bl_point p)
+{
+	struct bl_robot_where app = at_station(
+	    h, stage ? BL_ROBOT_AT_STAGE_APPROACH : BL_ROBOT_AT_SLOT_APPROACH, puck, slot, p);
+	struct bl_robot_where at =
+	    at_station(h, stage ? BL_ROBOT_AT_STAGE : BL_ROBOT_AT_SLOT, puck, slot, p);
+	add_move(h, BL_SPEL_GO, at_safe(h, safe));
+	if (take)
+		add_take(h, app, at);
+	else
+		add_put(h, app, at);
+	sense_after_retreat(h);
+	add_move(h, BL_SPEL_GO, at_safe(h, safe));
+}
+
 int bl_epson_pick(struct bl_epson *h, int puck, int slot, int64_t now_ms)
 {
 	const struct bl_point *p = slot_point(h, puck, slot);
@@ -181,11 +199,7 @@ int bl_epson_pick(struct bl_epson *h, int puck, int slot, int64_t now_ms)
 		return -EPERM;
 	}
 	add_speed(h);
-	add_move(h, BL_SPEL_GO, at_safe(h, h->idx_pucks));
-	add_take(h, at_station(h, BL_ROBOT_AT_SLOT_APPROACH, puck, slot, *p),
-		 at_station(h, BL_ROBOT_AT_SLOT, puck, slot, *p));
-	sense_after_retreat(h);
-	add_move(h, BL_SPEL_GO, at_safe(h, h->idx_pucks));
+	add_visit(h, h->idx_pucks, true, false, puck, slot, *p);
 	start(h, now_ms);
 	return 0;
 }
@@ -199,13 +213,8 @@ int bl_epson_place_on_stage(struct bl_epson *h, int64_t now_ms)
 		reject(h, -EPERM, "no sample in the gripper");
 		return -EPERM;
 	}
-	const struct bl_point st = h->cfg.teach.stage;
 	add_speed(h);
-	add_move(h, BL_SPEL_GO, at_safe(h, h->idx_stage));
-	add_put(h, at_station(h, BL_ROBOT_AT_STAGE_APPROACH, 0, 0, st),
-		at_station(h, BL_ROBOT_AT_STAGE, 0, 0, st));
-	sense_after_retreat(h);
-	add_move(h, BL_SPEL_GO, at_safe(h, h->idx_stage));
+	add_visit(h, h->idx_stage, false, true, 0, 0, h->cfg.teach.stage);
 	start(h, now_ms);
 	return 0;
 }
@@ -228,20 +237,10 @@ int bl_epson_return_to_slot(struct bl_epson *h, int puck, int slot, int64_t now_
 		       h->sample.slot);
 		return -EPERM;
 	}
-	const struct bl_point st = h->cfg.teach.stage;
 	add_speed(h);
-	if (h->sample.at == BL_SAMPLE_STAGE) {
-		add_move(h, BL_SPEL_GO, at_safe(h, h->idx_stage));
-		add_take(h, at_station(h, BL_ROBOT_AT_STAGE_APPROACH, 0, 0, st),
-			 at_station(h, BL_ROBOT_AT_STAGE, 0, 0, st));
-		sense_after_retreat(h);
-		add_move(h, BL_SPEL_GO, at_safe(h, h->idx_stage));
-	}
-	add_move(h, BL_SPEL_GO, at_safe(h, h->idx_pucks));
-	add_put(h, at_station(h, BL_ROBOT_AT_SLOT_APPROACH, puck, slot, *p),
-		at_station(h, BL_ROBOT_AT_SLOT, puck, slot, *p));
-	sense_after_retreat(h);
-	add_move(h, BL_SPEL_GO, at_safe(h, h->idx_pucks));
+	if (h->sample.at == BL_SAMPLE_STAGE) /* fetch it from the stage first */
+		add_visit(h, h->idx_stage, true, true, 0, 0, h->cfg.teach.stage);
+	add_visit(h, h->idx_pucks, false, false, puck, slot, *p);
 	start(h, now_ms);
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../check.h"
+#include "golden.h"
 #include "core/sched.h"
 #include "port/sim/sim_clock.h"
 #include "port/sim/sim_hal.h"
@@ -212,63 +213,15 @@ static void golden_run(struct trace *t)
 	bl_sim_hal_reset();
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 1 << 16;
-	char *buf = malloc(cap);
-	*len = buf ? fread(buf, 1, cap - 1, f) : 0;
-	fclose(f);
-	return buf;
-}
-
-static void test_golden(const char *path)
-{
-	static struct trace t, again;
-	golden_run(&t);
-	golden_run(&again); /* deterministic: a second run is identical */
-	CHECK(t.len == again.len && memcmp(t.buf, again.buf, t.len) == 0);
-	size_t len = 0;
-	char *want = read_file(path, &len);
-	CHECK(want != NULL);
-	if (!want) {
-		fprintf(stderr, "golden: cannot read %s\n", path);
-		return;
-	}
-	if (len != t.len || memcmp(want, t.buf, len) != 0) {
-		size_t i = 0, line = 1;
-		while (i < len && i < t.len && want[i] == t.buf[i])
-			line += want[i++] == '\n';
-		fprintf(stderr, "golden: %s differs at line %zu; this run's trace:\n%s", path, line,
-			t.buf);
-		CHECK(!"golden trace matches");
-	}
-	free(want);
-}
-
-static int write_golden(const char *path)
+static const char *run_trace(size_t *len)
 {
 	static struct trace t;
 	golden_run(&t);
-	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(t.buf, 1, t.len, f) != t.len || fclose(f) != 0) {
-		perror(path);
-		return 1;
-	}
-	printf("wrote %s (%zu bytes)\n", path, t.len);
-	return 0;
+	*len = t.len;
+	return t.buf;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && strcmp(argv[1], "--write-golden") == 0)
-		return write_golden(argv[2]);
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s GOLDEN | --write-golden GOLDEN\n", argv[0]);
-		return 2;
-	}
-	test_golden(argv[1]);
-	return CHECK_DONE();
+	return golden_main(argc, argv, run_trace);
 }
