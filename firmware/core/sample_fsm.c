@@ -178,16 +178,44 @@ static void finish_sample(struct bl_sfsm *f)
 {
 	struct bl_sfsm_pos_status *p = &f->pos[f->cur];
 	int d = f->disp == BL_POS_ACTIVE ? BL_POS_IDLE : f->disp;
+	if (f->scanning && d == BL_POS_IDLE && p->scan == BL_SCAN_OK)
+		d = f->scan_prev; /* a good scan: back to idle or queued, as it was */
+	else if (f->scanning && p->scan == BL_SCAN_PENDING)
+		p->scan = BL_SCAN_NONE; /* aborted or faulted before its read */
 	p->state = (uint8_t)d;
 	if (d == BL_POS_QUARANTINED)
 		f->counters.quarantined++;
 	else if (d == BL_POS_MISMATCH)
 		f->counters.mismatched++;
-	else if (d == BL_POS_IDLE)
+	else if (d == BL_POS_IDLE && !f->scanning && !f->recovering)
 		f->counters.aborted++;
+	f->scanning = f->recovering = false;
 	bl_hal_sfsm_note(BL_NOTE_FINISHED, f->cur, d);
 	f->cur = -1;
 	f->abort_req = false;
+}
+
+/*
+ * The next position to handle, -1 when none: a pending puck-load scan first (lowest index), then
+ * the measurement queue, skipping entries a scan has since quarantined or marked mismatched.
+ */
+static int next_job(struct bl_sfsm *f)
+{
+	for (int i = 0; i < f->cfg->count; i++) {
+		if (f->pos[i].scan == BL_SCAN_PENDING) {
+			f->scanning = true;
+			f->scan_prev = f->pos[i].state;
+			return i;
+		}
+	}
+	while (f->q_len > 0) {
+		int i = f->queue[f->q_head];
+		f->q_head = (uint8_t)((f->q_head + 1) % BL_SFSM_MAX_POS);
+		f->q_len--;
+		if (f->pos[i].state == BL_POS_QUEUED)
+			return i;
+	}
+	return -1;
 }
 
 /* Goes on towards `want` (see the comment at the top). */
@@ -225,13 +253,12 @@ static void proceed(struct bl_sfsm *f, uint64_t now, int want)
 		return;
 	}
 	if (want == BL_SFSM_NEXT) {
-		if (f->q_len == 0) {
+		int next = next_job(f);
+		if (next < 0) {
 			f->state = BL_SFSM_IDLE;
 			return;
 		}
-		f->cur = f->queue[f->q_head];
-		f->q_head = (uint8_t)((f->q_head + 1) % BL_SFSM_MAX_POS);
-		f->q_len--;
+		f->cur = next;
 		f->pos[f->cur].state = BL_POS_ACTIVE;
 		f->pos[f->cur].reads = 0;
 		f->disp = BL_POS_ACTIVE;
@@ -271,6 +298,10 @@ static void read_done(struct bl_sfsm *f, uint64_t now, int rc, const char *text)
 			proceed(f, now, BL_SFSM_READ);
 		} else {
 			f->disp = BL_POS_QUARANTINED;
+			if (f->scanning) {
+				p->scan = BL_SCAN_NOREAD;
+				f->counters.scan_failed++;
+			}
 			bl_hal_sfsm_note(BL_NOTE_QUARANTINE, f->cur, p->reads);
 			proceed(f, now, BL_SFSM_RETURN);
 		}
@@ -278,9 +309,20 @@ static void read_done(struct bl_sfsm *f, uint64_t now, int rc, const char *text)
 	}
 	str_copy(p->read, text);
 	if (str_eq(text, want->barcode)) {
-		proceed(f, now, BL_SFSM_PLACE);
+		if (!f->scanning) {
+			proceed(f, now, BL_SFSM_PLACE);
+			return;
+		}
+		p->scan = BL_SCAN_OK;
+		f->counters.scanned++;
+		bl_hal_sfsm_note(BL_NOTE_SCANNED, f->cur, BL_SCAN_OK);
+		proceed(f, now, BL_SFSM_RETURN);
 	} else {
 		f->disp = BL_POS_MISMATCH;
+		if (f->scanning) {
+			p->scan = BL_SCAN_MISMATCH;
+			f->counters.scan_failed++;
+		}
 		bl_hal_sfsm_note(BL_NOTE_MISMATCH, f->cur, 0);
 		proceed(f, now, BL_SFSM_RETURN);
 	}
@@ -390,11 +432,41 @@ static int cmd_queue(struct bl_sfsm *f, uint64_t now, int i)
 {
 	if (i < 0 || i >= f->cfg->count)
 		return -BL_EINVAL;
-	if (f->pos[i].state != BL_POS_IDLE)
+	bool in_scan = f->scanning && f->cur == i && f->scan_prev == BL_POS_IDLE;
+	if (f->pos[i].state != BL_POS_IDLE && !in_scan)
 		return -BL_EALREADY;
+	if (f->q_len >= BL_SFSM_MAX_POS)
+		return -BL_ENOSPC; /* stale entries of scanned-out positions fill it */
 	f->queue[(f->q_head + f->q_len) % BL_SFSM_MAX_POS] = (uint8_t)i;
 	f->q_len++;
-	f->pos[i].state = BL_POS_QUEUED;
+	if (in_scan)
+		f->scan_prev = BL_POS_QUEUED; /* queued once its scan is good */
+	else
+		f->pos[i].state = BL_POS_QUEUED;
+	if (f->state == BL_SFSM_IDLE)
+		proceed(f, now, BL_SFSM_NEXT);
+	return 0;
+}
+
+/* Marks every position of puck `puck` that is not handled yet for a label scan. */
+static int cmd_scan(struct bl_sfsm *f, uint64_t now, int puck)
+{
+	int found = 0, marked = 0;
+	for (int i = 0; i < f->cfg->count; i++) {
+		if (f->cfg->pos[i].puck != puck)
+			continue;
+		found++;
+		struct bl_sfsm_pos_status *p = &f->pos[i];
+		if ((p->state != BL_POS_IDLE && p->state != BL_POS_QUEUED) ||
+		    p->scan == BL_SCAN_PENDING)
+			continue;
+		p->scan = BL_SCAN_PENDING;
+		marked++;
+	}
+	if (!found)
+		return -BL_EINVAL;
+	if (!marked)
+		return -BL_EALREADY;
 	if (f->state == BL_SFSM_IDLE)
 		proceed(f, now, BL_SFSM_NEXT);
 	return 0;
@@ -423,6 +495,12 @@ static int cmd_abort(struct bl_sfsm *f, uint64_t now)
 		f->pos[f->queue[f->q_head]].state = BL_POS_IDLE;
 		f->q_head = (uint8_t)((f->q_head + 1) % BL_SFSM_MAX_POS);
 		dropped++;
+	}
+	for (int i = 0; i < f->cfg->count; i++) {
+		if (f->pos[i].scan == BL_SCAN_PENDING && i != f->cur) {
+			f->pos[i].scan = BL_SCAN_NONE;
+			dropped++;
+		}
 	}
 	bl_hal_sfsm_note(BL_NOTE_ABORT, f->cur, dropped);
 	if (f->cur < 0 || f->state == BL_SFSM_FAULT)
@@ -474,8 +552,22 @@ static int command(struct bl_sfsm *f, uint64_t now, const struct bl_sfsm_event *
 	case BL_CMD_RESUME: return cmd_resume(f, now);
 	case BL_CMD_ABORT: return cmd_abort(f, now);
 	case BL_CMD_RESET: return cmd_reset(f, now, ev->loc);
+	case BL_CMD_SCAN: return cmd_scan(f, now, ev->sample);
 	default: return -BL_EINVAL;
 	}
+}
+
+/* Agent silence past the timeout holds the cycle like an open door (state is kept). */
+static void agent_check(struct bl_sfsm *f, uint64_t now)
+{
+	uint64_t t = f->cfg->agent_timeout;
+	if (!t || !f->agent_seen || (f->il & BL_HOLD_AGENT) || now - f->agent_last <= t)
+		return;
+	f->il |= BL_HOLD_AGENT;
+	f->counters.agent_silences++;
+	bl_hal_sfsm_note(BL_NOTE_AGENT_SILENT, f->cur, (int64_t)(now - f->agent_last));
+	if (f->state != BL_SFSM_FAULT)
+		hold_add(f, now, BL_HOLD_AGENT);
 }
 
 int bl_sfsm_step(struct bl_sfsm *f, uint64_t now, const struct bl_sfsm_event *ev)
@@ -489,9 +581,21 @@ int bl_sfsm_step(struct bl_sfsm *f, uint64_t now, const struct bl_sfsm_event *ev
 		enter_fault(f, now, BL_SAFE_TIMEOUT, -BL_ETIMEDOUT);
 	else if (f->state == BL_SFSM_EXPOSE && now >= f->expose_end)
 		exposure_done(f, now, true);
+	agent_check(f, now);
+	if (f->recover) {
+		f->recover = false;
+		f->recovering = true;
+		if (f->state == BL_SFSM_IDLE && f->cur >= 0)
+			proceed(f, now, BL_SFSM_RETURN);
+	}
 	int rc = 0;
 	if (ev) {
 		switch (ev->kind) {
+		case BL_SFSM_EV_AGENT:
+			f->agent_seen = true;
+			f->agent_last = now;
+			f->il &= ~BL_HOLD_AGENT; /* the hold stays until a resume command */
+			break;
 		case BL_SFSM_EV_DONE: rc = request_done(f, now, ev); break;
 		case BL_SFSM_EV_FRAMES:
 			if (f->state != BL_SFSM_EXPOSE || ev->series != f->series) {

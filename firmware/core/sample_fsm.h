@@ -36,6 +36,9 @@ struct bl_sfsm_config {
 	struct {
 		uint64_t robot, barcode, arm, trigger, disarm; /* ticks, each > 0 */
 	} timeout;
+	/* Agent silence longer than this holds the cycle (BL_HOLD_AGENT); 0: not watched. The timer
+	 * starts at the first BL_SFSM_EV_AGENT, so a controller that boots first does not hold. */
+	uint64_t agent_timeout;
 };
 
 /* What the port hands to bl_sfsm_step(). */
@@ -44,6 +47,7 @@ enum bl_sfsm_ev_kind {
 	BL_SFSM_EV_FRAMES = 2,	  /* the detector finished a series: series, rc */
 	BL_SFSM_EV_INTERLOCK = 3, /* an interlock input changed: interlock, active */
 	BL_SFSM_EV_CMD = 4,	  /* an agent or operator command: cmd, sample, loc */
+	BL_SFSM_EV_AGENT = 5, /* the agent was heard (any message): restarts its silence timer */
 };
 
 enum bl_sfsm_interlock {
@@ -58,6 +62,7 @@ enum bl_sfsm_cmd {
 	BL_CMD_RESUME = 3, /* continue after a suspension (every interlock must be clear) */
 	BL_CMD_ABORT = 4,  /* drop the queue, put the current sample back unmeasured */
 	BL_CMD_RESET = 5,  /* leave the fault state; `loc`: where the operator found the sample */
+	BL_CMD_SCAN = 6,   /* puck `sample` was loaded: read every label in it before measuring */
 };
 
 struct bl_sfsm_event {
@@ -110,6 +115,16 @@ enum bl_sfsm_hold {
 	BL_HOLD_DOOR = 1u << 0,
 	BL_HOLD_BEAM = 1u << 1,
 	BL_HOLD_PAUSE = 1u << 2,
+	BL_HOLD_AGENT = 1u << 3, /* the agent fell silent (cleared when it is heard again) */
+};
+
+/* What the puck-load scan found for a position (bl_sfsm_pos_status.scan). */
+enum bl_sfsm_scan {
+	BL_SCAN_NONE = 0,     /* not scanned */
+	BL_SCAN_PENDING = 1,  /* waiting for its turn */
+	BL_SCAN_OK = 2,	      /* read, and the inventory's label */
+	BL_SCAN_NOREAD = 3,   /* unreadable after the retries: quarantined */
+	BL_SCAN_MISMATCH = 4, /* read another label: never measured */
 };
 
 struct bl_sfsm_pos_status {
@@ -119,6 +134,7 @@ struct bl_sfsm_pos_status {
 	uint8_t measured;		/* complete exposure series taken */
 	uint32_t series;		/* the last complete series */
 	uint8_t reads;			/* barcode reads tried */
+	uint8_t scan;			/* enum bl_sfsm_scan */
 	char read[BL_SFSM_BARCODE_MAX]; /* the last text read (mismatch) */
 };
 
@@ -137,11 +153,14 @@ struct bl_sfsm_counters {
 	uint32_t measured, quarantined, mismatched, faulted, aborted;
 	uint32_t reads, read_retries;
 	uint32_t robot_moves;
-	uint32_t suspensions;	      /* holds entered */
-	uint64_t suspended_ticks;     /* total length of finished holds */
-	uint32_t exposures_discarded; /* series cut by a hold or abort and re-taken */
-	uint32_t exposures_by_time;   /* ended by the train's end time, no frames event */
-	uint32_t stale_events;	      /* answers to no outstanding request */
+	uint32_t suspensions;	       /* holds entered */
+	uint64_t suspended_ticks;      /* total length of finished holds */
+	uint32_t exposures_discarded;  /* series cut by a hold or abort and re-taken */
+	uint32_t exposures_by_time;    /* ended by the train's end time, no frames event */
+	uint32_t stale_events;	       /* answers to no outstanding request */
+	uint32_t scanned, scan_failed; /* puck-load reads: good, quarantined or mismatched */
+	uint32_t agent_silences;       /* holds for agent silence */
+	uint32_t recovered;	       /* samples put back after a controller restart */
 };
 
 /* The FSM. Fields are private: read them through bl_sfsm_status() / bl_sfsm_pos(). */
@@ -164,6 +183,12 @@ struct bl_sfsm {
 	unsigned il;   /* door/beam inputs active now (enum bl_sfsm_hold bits) */
 	unsigned hold; /* why the cycle is held (enum bl_sfsm_hold bits); cleared by resume */
 	uint64_t hold_since;
+	bool scanning;	   /* the current position is a puck-load scan, not a measurement */
+	uint8_t scan_prev; /* its state before the scan (idle or queued), restored after */
+	bool recover;	 /* restored with a sample out of its slot: put it back at the first step */
+	bool recovering; /* ... and that return is under way */
+	bool agent_seen;
+	uint64_t agent_last;
 	struct bl_sfsm_fault fault;
 	struct bl_sfsm_counters counters;
 };
@@ -179,6 +204,16 @@ struct bl_sfsm_latch {
 
 /* Checks cfg and sets the FSM up idle, every position not queued and in its slot. */
 int bl_sfsm_init(struct bl_sfsm *f, const struct bl_sfsm_config *cfg);
+
+/*
+ * After bl_sfsm_init() and before the first step, on a controller restart: what the journal
+ * and the sensors proved about position i. state: idle, done, quarantined, mismatch or fault
+ * (a position that was active comes back done when its series was complete, else idle: the
+ * cut exposure is discarded, as an abort would); loc: slot, gripper or stage. At most one
+ * position may be out of its slot; the first step puts it back (holds and interlocks apply).
+ * -BL_EINVAL for anything else, -BL_EALREADY for a second sample out of its slot.
+ */
+int bl_sfsm_restore(struct bl_sfsm *f, int i, int state, bool measured, uint32_t series, int loc);
 
 /*
  * Advances the FSM at controller time `now` (never earlier than a previous call): first time

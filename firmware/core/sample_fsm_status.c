@@ -48,6 +48,7 @@ int bl_sfsm_init(struct bl_sfsm *f, const struct bl_sfsm_config *cfg)
 		p->measured = 0;
 		p->series = 0;
 		p->reads = 0;
+		p->scan = BL_SCAN_NONE;
 		p->read[0] = '\0';
 		f->queue[i] = 0;
 	}
@@ -65,6 +66,9 @@ int bl_sfsm_init(struct bl_sfsm *f, const struct bl_sfsm_config *cfg)
 	f->parked = false; /* unknown at start: the first hold parks */
 	f->il = f->hold = 0;
 	f->hold_since = 0;
+	f->scanning = f->recover = f->recovering = f->agent_seen = false;
+	f->scan_prev = BL_POS_IDLE;
+	f->agent_last = 0;
 	struct bl_sfsm_fault *x = &f->fault;
 	x->reason = x->err = 0;
 	x->now = 0;
@@ -76,16 +80,59 @@ int bl_sfsm_init(struct bl_sfsm *f, const struct bl_sfsm_config *cfg)
 	k->reads = k->read_retries = k->robot_moves = k->suspensions = 0;
 	k->suspended_ticks = 0;
 	k->exposures_discarded = k->exposures_by_time = k->stale_events = 0;
+	k->scanned = k->scan_failed = k->agent_silences = k->recovered = 0;
+	return 0;
+}
+
+int bl_sfsm_restore(struct bl_sfsm *f, int i, int state, bool measured, uint32_t series, int loc)
+{
+	if (!f || !f->cfg || i < 0 || i >= f->cfg->count || f->state != BL_SFSM_IDLE || f->q_len ||
+	    f->busy)
+		return -BL_EINVAL;
+	bool settled = state == BL_POS_IDLE || state == BL_POS_DONE ||
+		       state == BL_POS_QUARANTINED || state == BL_POS_MISMATCH ||
+		       state == BL_POS_FAULT;
+	if (!settled || (loc != BL_LOC_SLOT && loc != BL_LOC_GRIPPER && loc != BL_LOC_STAGE))
+		return -BL_EINVAL;
+	if (loc != BL_LOC_SLOT && f->cur >= 0 && f->cur != i)
+		return -BL_EALREADY; /* the robot holds one sample at most */
+	struct bl_sfsm_pos_status *p = &f->pos[i];
+	p->measured = measured ? 1 : 0;
+	p->series = series;
+	p->loc = (uint8_t)loc;
+	p->to = BL_LOC_NONE;
+	p->state = (uint8_t)state;
+	bl_hal_sfsm_note(BL_NOTE_RESTORED, i, loc);
+	if (loc != BL_LOC_SLOT) {
+		/* Out of its slot: becomes the current sample, put back at the first step. */
+		f->cur = i;
+		f->disp = state;
+		p->state = BL_POS_ACTIVE;
+		f->recover = true;
+		f->counters.recovered++;
+	} else if (f->cur == i) {
+		f->cur = -1;
+		f->recover = false;
+		f->counters.recovered--;
+	}
 	return 0;
 }
 
 uint64_t bl_sfsm_next(const struct bl_sfsm *f)
 {
+	uint64_t t = BL_SFSM_NEVER;
 	if (f->busy)
-		return f->deadline;
-	if (f->state == BL_SFSM_EXPOSE)
-		return f->expose_end;
-	return BL_SFSM_NEVER;
+		t = f->deadline;
+	else if (f->state == BL_SFSM_EXPOSE)
+		t = f->expose_end;
+	if (f->recover)
+		t = 0; /* now */
+	if (f->cfg->agent_timeout && f->agent_seen && !(f->il & BL_HOLD_AGENT)) {
+		uint64_t a = f->agent_last + f->cfg->agent_timeout + 1;
+		if (a < t)
+			t = a;
+	}
+	return t;
 }
 
 int bl_sfsm_state(const struct bl_sfsm *f)

@@ -82,6 +82,9 @@ enum bl_sfsm_note_what {
 	BL_NOTE_FINISHED = 9,	   /* value: the position's final bl_sfsm_pos_state */
 	BL_NOTE_ABORT = 10,	   /* value: queued samples dropped */
 	BL_NOTE_RESET = 11,	   /* value: the location the operator stated */
+	BL_NOTE_SCANNED = 12,	   /* value: enum bl_sfsm_scan (a good puck-load read) */
+	BL_NOTE_AGENT_SILENT = 13, /* value: ticks since the agent was last heard */
+	BL_NOTE_RESTORED = 14,	   /* value: the location a restart found the sample at */
 };
 
 /* A line for the event log (sample -1 when none). Must not block. */
