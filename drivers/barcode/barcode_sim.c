@@ -24,7 +24,33 @@ struct sim {
 	unsigned noread, misread, garble, slow_ms;
 	uint64_t reconnect_at; /* pty gone until then (0: up) */
 	unsigned triggers, replies, stops;
+	/* The shared world: the robot simulator says which sample its gripper holds at the reader;
+	 * labels differing from the standard code of their slot (mislabelled, unreadable). */
+	const char *robot_ctl;
+	int nlabels;
+	struct {
+		int id; /* puck * 100 + slot */
+		char code[BL_BARCODE_MAX];
+	} labels[64];
 };
+
+/* With --robot-ctl: what is in front of the reader now is whatever the robot holds there. */
+static void world_present(struct sim *s)
+{
+	char ans[64];
+	int id = 0, at = 0;
+	s->presented[0] = 0;
+	if (bl_simkit_ctl_call(s->robot_ctl, "holding", ans, sizeof(ans)) ||
+	    sscanf(ans, "ok %d %d", &id, &at) != 2 || id <= 0 || !at)
+		return; /* nothing there: a no-read */
+	for (int i = 0; i < s->nlabels; i++) {
+		if (s->labels[i].id == id) {
+			snprintf(s->presented, sizeof(s->presented), "%s", s->labels[i].code);
+			return;
+		}
+	}
+	bl_bc_sim_code(id / 100, id % 100, s->presented);
+}
 
 static volatile sig_atomic_t stop_flag;
 
@@ -32,6 +58,8 @@ static void send_reply(struct sim *s)
 {
 	char line[BL_BARCODE_MAX + 16];
 	s->reply_due = 0;
+	if (s->robot_ctl)
+		world_present(s);
 	if (s->noread) {
 		s->noread--;
 		snprintf(line, sizeof(line), "%s", s->no_read);
@@ -98,6 +126,23 @@ static void control(void *ctx, char *cmd, char *out, size_t cap)
 		snprintf(out, cap, "ok %s", s->presented);
 		return;
 	}
+	char code[BL_BARCODE_MAX];
+	if (!strcmp(cmd, "label") && arg && sscanf(arg, "%d %d %31s", &p, &sl, code) == 3) {
+		/* label P S CODE|none: the sample of that slot carries CODE (none: unreadable) */
+		int i = 0;
+		while (i < s->nlabels && s->labels[i].id != p * 100 + sl)
+			i++;
+		if (i == (int)(sizeof(s->labels) / sizeof(s->labels[0]))) {
+			snprintf(out, cap, "err too many labels");
+			return;
+		}
+		s->nlabels += i == s->nlabels;
+		s->labels[i].id = p * 100 + sl;
+		snprintf(s->labels[i].code, sizeof(s->labels[i].code), "%s",
+			 strcmp(code, "none") ? code : "");
+		snprintf(out, cap, "ok");
+		return;
+	}
 	if (!strcmp(cmd, "present") && arg) {
 		snprintf(s->presented, sizeof(s->presented), "%s", strcmp(arg, "none") ? arg : "");
 		snprintf(out, cap, "ok %s", s->presented[0] ? s->presented : "none");
@@ -132,7 +177,7 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: bl-barcode-sim --hwdb FILE [--device NAME] --link PATH --control PATH "
-		"[--read-ms N]\n");
+		"[--read-ms N] [--robot-ctl PATH]\n");
 	return 2;
 }
 
@@ -153,6 +198,8 @@ int main(int argc, char **argv)
 			ctl_path = argv[++i];
 		else if (!strcmp(argv[i], "--read-ms"))
 			s.read_ms = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--robot-ctl"))
+			s.robot_ctl = argv[++i];
 		else
 			return usage();
 	}

@@ -245,6 +245,19 @@ int bl_epson_return_to_slot(struct bl_epson *h, int puck, int slot, int64_t now_
 	return 0;
 }
 
+int bl_epson_adopt_sample(struct bl_epson *h, enum bl_robot_sample_at at, int puck, int slot)
+{
+	if (h->op_active)
+		return -EBUSY;
+	if (at != BL_SAMPLE_HOME && !slot_point(h, puck, slot))
+		return -EINVAL;
+	h->sample.at = at;
+	h->sample.puck = at == BL_SAMPLE_HOME ? 0 : puck;
+	h->sample.slot = at == BL_SAMPLE_HOME ? 0 : slot;
+	h->sample.confirmed = false;
+	return 0;
+}
+
 int bl_epson_go_barcode_pose(struct bl_epson *h, int64_t now_ms)
 {
 	int rc = motion_precheck(h);

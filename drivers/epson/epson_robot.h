@@ -71,6 +71,15 @@ int bl_epson_return_to_slot(struct bl_epson *h, int puck, int slot, int64_t now_
 int bl_epson_go_barcode_pose(struct bl_epson *h, int64_t now_ms);
 int bl_epson_go_safe(struct bl_epson *h, int64_t now_ms);
 
+/*
+ * Tells the driver where the one sample out of the pucks is, after its own record was lost (a
+ * controller restart): AT is BL_SAMPLE_GRIPPER or BL_SAMPLE_STAGE with the sample's home
+ * (puck, slot), or BL_SAMPLE_HOME. Only for a location proven by the caller (the controller's
+ * journal and the gripper/stage sensors). -EBUSY while an operation runs, -EINVAL for a slot
+ * not taught.
+ */
+int bl_epson_adopt_sample(struct bl_epson *h, enum bl_robot_sample_at at, int puck, int slot);
+
 /* The robot-class ops table over struct bl_epson handles. */
 extern const struct bl_robot_ops bl_epson_robot_ops;
 

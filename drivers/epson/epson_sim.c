@@ -29,6 +29,7 @@ void bl_epson_sim_defaults(struct bl_epson_sim_config *cfg, const struct bl_hwdb
 	cfg->request_timeout_ms = 2000;
 	cfg->grip_out_bit = 8;
 	cfg->grip_sensor_bit = 10;
+	cfg->stage_sensor_bit = 11;
 	cfg->safeguard_bit = 8;
 	cfg->estop_bit = 9;
 	cfg->model = (struct bl_hwdb_robot_model){
@@ -37,6 +38,7 @@ void bl_epson_sim_defaults(struct bl_epson_sim_config *cfg, const struct bl_hwdb
 	if (!db)
 		return;
 	cfg->teach = db->robot;
+	cfg->stage_sensor_bit = db->robot.stage_sensor;
 	const struct bl_hwdb_device *dev = bl_hwdb_device(db, db->robot.device);
 	if (dev && dev->model && dev->model->cls == BL_CLASS_ROBOT) {
 		cfg->model = dev->model->robot;

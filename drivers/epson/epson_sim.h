@@ -15,7 +15,7 @@ struct bl_epson_sim_config {
 	double time_scale;	/* simulated seconds per real second */
 	int idle_timeout_ms;	/* drop a session idle this long (real ms), 0 = never */
 	int request_timeout_ms; /* unterminated command line -> !Cmd,19 after this (real ms) */
-	int grip_out_bit, grip_sensor_bit, safeguard_bit, estop_bit;
+	int grip_out_bit, grip_sensor_bit, stage_sensor_bit, safeguard_bit, estop_bit;
 	struct bl_hwdb_robot teach;	  /* stations where samples sit */
 	struct bl_hwdb_robot_model model; /* reach, Z range, max speed */
 	struct bl_point start;		  /* initial pose */

@@ -40,6 +40,8 @@ static bool input(const struct bl_epson_sim *s, int bit)
 {
 	if (bit == s->cfg.grip_sensor_bit)
 		return s->held != 0;
+	if (bit == s->cfg.stage_sensor_bit)
+		return s->stage != 0;
 	if (bit == s->cfg.safeguard_bit)
 		return !s->safeguard; /* active low */
 	if (bit == s->cfg.estop_bit)
@@ -149,6 +151,11 @@ static bool at_station(const struct bl_point *a, const struct bl_point *b)
 {
 	return fabs(a->x - b->x) < STATION_TOL_MM && fabs(a->y - b->y) < STATION_TOL_MM &&
 	       fabs(a->z - b->z) < STATION_TOL_MM;
+}
+
+bool sim_at_reader(const struct bl_epson_sim *s)
+{
+	return !s->mo.active && at_station(&s->pose, &s->cfg.teach.barcode_station);
 }
 
 /* The sample position the gripper is at: a slot cell, the stage, or NULL. */

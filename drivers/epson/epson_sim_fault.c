@@ -44,6 +44,10 @@ void sim_control(struct bl_epson_sim *s, const char *line, char *reply, size_t c
 		snprintf(reply, cap, "err empty");
 	} else if (!strcmp(verb, "state")) {
 		state_line(s, reply, cap);
+	} else if (!strcmp(verb, "holding")) {
+		/* For the reader's simulator: the sample held (puck*100+slot, 0: none) and whether
+		 * the gripper is at the barcode station. */
+		snprintf(reply, cap, "ok %d %d", s->held, sim_at_reader(s) ? 1 : 0);
 	} else if (!strcmp(verb, "collide") && n >= 2 && a > 0 && a <= 9999) {
 		s->collide_code = a; /* the next motion stops half-way with this error */
 	} else if (!strcmp(verb, "motors_off")) {

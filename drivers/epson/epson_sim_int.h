@@ -72,6 +72,8 @@ double sim_now_ms(void);
 /* Queues a reply line (terminator added; slowed and garbled as the faults say). */
 void sim_reply(struct bl_epson_sim *s, const char *cmd, bool ok, int code, const char *data);
 void sim_drop_client(struct bl_epson_sim *s);
+/* The gripper rests at the barcode station (no motion running). */
+bool sim_at_reader(const struct bl_epson_sim *s);
 
 /* epson_sim_ctl.c (sim_control: epson_sim_fault.c) */
 void sim_handle_line(struct bl_epson_sim *s, const char *line, size_t len);

@@ -127,6 +127,29 @@ void bl_simkit_ctl_handle(struct bl_simkit_ctl *c, const struct pollfd *p)
 			client_input(c, i);
 }
 
+int bl_simkit_ctl_call(const char *path, const char *cmd, char *out, size_t cap)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		int e = -errno;
+		if (fd >= 0)
+			close(fd);
+		return e;
+	}
+	char line[256];
+	snprintf(line, sizeof(line), "%s\n", cmd);
+	ssize_t w = write(fd, line, strlen(line));
+	ssize_t r = w > 0 ? read(fd, out, cap - 1) : -1;
+	close(fd);
+	if (r <= 0)
+		return -EIO;
+	out[r] = 0;
+	out[strcspn(out, "\n")] = 0;
+	return 0;
+}
+
 uint64_t bl_simkit_now_ms(void)
 {
 	struct timespec ts;

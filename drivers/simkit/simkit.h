@@ -47,6 +47,11 @@ void bl_simkit_ctl_handle(struct bl_simkit_ctl *c, const struct pollfd *p);
 int bl_simkit_device(const char *prog, const char *hwdb, const char *name, enum bl_protocol proto,
 		     struct bl_hwdb_device *dev, struct bl_hwdb_model *model);
 
+/* Client side: sends CMD to the control socket at PATH and reads the one-line answer into OUT
+ * (newline removed). 0, or a negative errno. Simulators use it to ask each other about the
+ * shared physical world (the reader asks the robot what it holds). */
+int bl_simkit_ctl_call(const char *path, const char *cmd, char *out, size_t cap);
+
 /* Monotonic milliseconds. */
 uint64_t bl_simkit_now_ms(void);
 

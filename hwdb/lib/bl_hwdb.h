@@ -189,6 +189,7 @@ struct bl_hwdb_robot {
 	char password[32];  /* RC+ remote password ("" when the controller asks none) */
 	int gripper_output; /* output bit that closes the gripper */
 	int gripper_sensor; /* input bit reading 1 with a sample in the gripper, -1 when none */
+	int stage_sensor;   /* input bit reading 1 with a sample on the stage, -1 when none */
 	double speed_pct;
 	double accel_pct;
 	double approach_mm; /* height of the approach point above each station */

@@ -231,6 +231,7 @@ static const struct bl_field robot_fields[] = {
     STR("password", ro_t, password, 0),
     INT("gripper_output", ro_t, gripper_output, 0, 0, 1023, 8),
     INT("gripper_sensor", ro_t, gripper_sensor, 0, -1, 1023, 10),
+    INT("stage_sensor", ro_t, stage_sensor, 0, -1, 1023, -1),
     DBL("speed_pct", ro_t, speed_pct, 0, 1, 100, 20),
     DBL("accel_pct", ro_t, accel_pct, 0, 1, 100, 20),
     DBL("approach_mm", ro_t, approach_mm, 0, 0, 500, 30),

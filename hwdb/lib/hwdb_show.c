@@ -107,8 +107,8 @@ void bl_hwdb_show(const struct bl_hwdb *db, FILE *o)
 	if (r->device[0]) {
 		fprintf(o, "robot:\n  device: %s\n  robot_number: %d\n  password: %s\n", r->device,
 			r->robot_number, r->password[0] ? "(set)" : "(none)");
-		fprintf(o, "  gripper_output: %d\n  gripper_sensor: %d\n", r->gripper_output,
-			r->gripper_sensor);
+		fprintf(o, "  gripper_output: %d\n  gripper_sensor: %d\n  stage_sensor: %d\n",
+			r->gripper_output, r->gripper_sensor, r->stage_sensor);
 		fprintf(o, "  speed_pct: %g\n  accel_pct: %g\n  approach_mm: %g\n", r->speed_pct,
 			r->accel_pct, r->approach_mm);
 		fputs("  safe_poses:\n", o);

@@ -85,7 +85,7 @@ int bl_vbl_start(struct bl_vbl *v, const struct bl_hwdb *db, const char *bindir,
 	snprintf(v->rundir, sizeof(v->rundir), "/tmp/beamloop-vbl-XXXXXX");
 	if (!mkdtemp(v->rundir))
 		return -errno;
-	char scale[32], rundir[64];
+	char scale[32], rundir[64], robot_ctl[108];
 	snprintf(scale, sizeof(scale), "%g", time_scale);
 	memcpy(rundir, v->rundir, sizeof(rundir));
 	char edges[96]; /* trigger box -> detector edge datagrams */
@@ -123,6 +123,12 @@ int bl_vbl_start(struct bl_vbl *v, const struct bl_hwdb *db, const char *bindir,
 			if (d->model->protocol == BL_PROTO_NE1000) {
 				argv[n++] = "--time-scale";
 				argv[n++] = scale;
+			} else if (db->robot.device[0]) {
+				/* the reader sees what the robot's gripper holds at its station */
+				snprintf(robot_ctl, sizeof(robot_ctl), "%.60s/%.40s.ctl", rundir,
+					 db->robot.device);
+				argv[n++] = "--robot-ctl";
+				argv[n++] = robot_ctl;
 			}
 			break;
 		case BL_PROTO_MODBUS:
