@@ -296,15 +296,18 @@ static void control(void *ctx, char *cmd, char *out, size_t cap)
 
 static int usage(void)
 {
-	fprintf(stderr,
-		"usage: bl-tbox-sim --hwdb FILE [--device NAME] --control PATH --port N\n"
-		"                   [--edges-to PATH]   (UNIX datagram socket of the detector)\n");
+	fprintf(
+	    stderr,
+	    "usage: bl-tbox-sim --hwdb FILE [--device NAME] --control PATH --port N\n"
+	    "                   [--edges-to PATH]   (UNIX datagram socket of the detector)\n"
+	    "                   [--interlocks clear|raw]  (clear: hwdb interlock inputs idle)\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	const char *hwdb = NULL, *dev = "trigger", *ctl_path = NULL, *edges = NULL;
+	bool clear_interlocks = false;
 	int port = -1;
 	static struct box b = {.lfd = -1, .cfd = -1, .efd = -1};
 	for (int i = 1; i < argc; i++) {
@@ -321,6 +324,8 @@ int main(int argc, char **argv)
 			port = atoi(v);
 		else if (!strcmp(a, "--edges-to"))
 			edges = v;
+		else if (!strcmp(a, "--interlocks"))
+			clear_interlocks = !strcmp(v, "clear");
 		else
 			return usage();
 	}
@@ -334,6 +339,19 @@ int main(int argc, char **argv)
 								   : BL_TBOX_CHANNELS_MAX;
 	b.min_period_us = model.trigger.min_period_us;
 	b.min_width_us = model.trigger.min_width_us;
+	/* With --interlocks clear the simulated hutch starts healthy: an active-low interlock
+	 * input wired to this box (beam lost) reads high until the control socket says otherwise.
+	 * Without it every input starts low (the driver tests' raw box). */
+	struct bl_hwdb *db;
+	static struct bl_hwdb_errors errs;
+	if (clear_interlocks && bl_hwdb_load(hwdb, &db, &errs) == 0) {
+		for (size_t i = 0; i < db->ninterlocks; i++)
+			if (!strcmp(db->interlocks[i].source, dev) &&
+			    !db->interlocks[i].active_high && db->interlocks[i].input >= 0 &&
+			    db->interlocks[i].input < 8)
+				b.inputs |= (uint8_t)(1u << db->interlocks[i].input);
+		bl_hwdb_free(db);
+	}
 	if (edges) {
 		b.efd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		b.edge_to.sun_family = AF_UNIX;

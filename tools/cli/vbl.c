@@ -157,6 +157,8 @@ int bl_vbl_start(struct bl_vbl *v, const struct bl_hwdb *db, const char *bindir,
 			argv[n++] =
 			    "--edges-to"; /* the simulated detector takes a frame per edge */
 			argv[n++] = edges;
+			argv[n++] = "--interlocks"; /* beam on: the hutch starts healthy */
+			argv[n++] = "clear";
 			break;
 		case BL_PROTO_SIMPLON:
 			snprintf(exe, sizeof(exe), "%s/drivers/detector/bl-detector-sim", bindir);
