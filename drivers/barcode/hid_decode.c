@@ -20,7 +20,8 @@ static char usage_char(uint8_t u, bool shift)
 	if (u >= 0x04 && u <= 0x1d)
 		return (char)((shift ? 'A' : 'a') + (u - 0x04));
 	if (u >= 0x1e && u <= 0x38) {
-		char c = (shift ? shifted : plain)[u - 0x1e];
+		const char *table = shift ? shifted : plain;
+		char c = table[(unsigned)(u - 0x1e)];
 		return c >= 0x20 ? c : 0; /* Enter, Escape, Backspace, Tab handled elsewhere */
 	}
 	if (u >= 0x59 && u <= 0x62) /* keypad 1..9, 0 */
