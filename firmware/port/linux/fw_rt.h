@@ -22,7 +22,7 @@ struct bl_fw_rt {
 	bool locked; /* mlockall(MCL_CURRENT | MCL_FUTURE) succeeded */
 	bool fifo;   /* SCHED_FIFO at `prio` for the calling thread */
 	int prio;
-	char why[160]; /* the warning when either failed */
+	char why[256]; /* the warning when either failed */
 };
 
 /* Locks memory and, when `fifo`, switches the calling thread to SCHED_FIFO priority `prio`.
