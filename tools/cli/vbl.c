@@ -1,5 +1,6 @@
 /* vbl.c: starts and stops the virtual beamline's simulators (robot, barcode reader, pump, Modbus
  * devices). */
+#include "simkit.h"
 #include "vbl.h"
 
 #include <errno.h>
@@ -192,25 +193,7 @@ int bl_vbl_ctl(const struct bl_vbl *v, const char *name, const char *cmd, char *
 		const struct bl_vbl_sim *s = &v->sims[i];
 		if (strcmp(s->dev->name, name) || !s->pid)
 			continue;
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		struct sockaddr_un a = {.sun_family = AF_UNIX};
-		snprintf(a.sun_path, sizeof(a.sun_path), "%s", s->ctl);
-		if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-			int e = -errno;
-			if (fd >= 0)
-				close(fd);
-			return e;
-		}
-		char line[256];
-		snprintf(line, sizeof(line), "%s\n", cmd);
-		ssize_t w = write(fd, line, strlen(line));
-		ssize_t r = w > 0 ? read(fd, out, cap - 1) : -1;
-		close(fd);
-		if (r <= 0)
-			return -EIO;
-		out[r] = 0;
-		out[strcspn(out, "\n")] = 0;
-		return 0;
+		return bl_simkit_ctl_call(s->ctl, cmd, out, cap);
 	}
 	return -ENOENT;
 }
