@@ -16,5 +16,6 @@
 #define BL_ETIMEDOUT 110 /* a device did not answer within its timeout */
 #define BL_EALREADY  114 /* already queued or handled */
 #define BL_ECANCELED 125 /* operation cut by the emergency stop */
+#define BL_ERANGE    34	 /* a value outside its configured limits (print recipe) */
 
 #endif
