@@ -18,6 +18,8 @@ PKGS=(
   libmicrohttpd-dev libcurl4-openssl-dev
   # protocol peers the tests check against (servers this project did not write)
   python3 python3-pymodbus python3-serial python3-serial-asyncio
+  # peer baseline for the controller loop benchmark (cyclictest)
+  rt-tests
 )
 
 missing=()

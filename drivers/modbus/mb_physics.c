@@ -41,6 +41,8 @@ int bl_mb_world_set(struct bl_mb_world *w, const char *name, double v)
 	const struct bl_hwdb_register *r = find(w, name);
 	if (!r)
 		return -ENOENT;
+	if (w->model.cls == BL_CLASS_HEATER && !strcmp(name, "pv"))
+		w->temp_c = v; /* the control socket sets the temperature itself */
 	if (r->table == BL_REG_COIL) {
 		w->map->tab_bits[r->address] = v != 0;
 		return 0;
@@ -122,7 +124,7 @@ void bl_mb_world_free(struct bl_mb_world *w)
 static void heater_step(struct bl_mb_world *w, double dt)
 {
 	double sp = bl_mb_world_get(w, "target_sp");
-	double pv = bl_mb_world_get(w, "pv");
+	double pv = w->temp_c;
 	double op;
 	if (w->runaway) {
 		op = 100.0; /* a welded solid-state relay: full power whatever the setpoint */

@@ -13,8 +13,9 @@ struct bl_mb_world {
 	struct bl_hwdb_device dev;
 	struct bl_hwdb_model model;
 	modbus_mapping_t *map;
-	/* heater */
-	double integral, ambient_c, gain_c, tau_s;
+	/* heater: temp_c is the element's temperature; the pv register only shows it at the
+	 * display's 0.1 K resolution (small steps must not be rounded away) */
+	double integral, ambient_c, gain_c, tau_s, temp_c;
 	bool runaway;
 	/* stage / web */
 	double pos, vel;

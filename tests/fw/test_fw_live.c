@@ -1,110 +1,24 @@
 /* test_fw_live.c: beamloop-fw on the virtual beamline, commanded over CurveZMQ: puck scan and
  * sample cycles, refusal of an unknown key, out-of-range commands, and kill -9 at every step of
  * a cycle with the restart proving where the sample is. */
-#include <errno.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "../check.h"
-#include "barcode_proto.h"
 #include "bl_hwdb.h"
-#include "proto/fw_client.h"
-#include "proto/fw_keys.h"
+#include "fw_live.h"
 #include "vbl.h"
 
 #define CMD_EP "tcp://127.0.0.1:5711"
 #define EVT_EP "tcp://127.0.0.1:5712"
 
-static char dir[] = "/tmp/bl-fw-live-XXXXXX";
-static char path_hwdb[512], path_inv[600], path_journal[600], path_key[600], path_allow[600];
+static struct live L;
 static struct bl_vbl vbl;
-static pid_t fw_pid;
-static char fw_pub[BL_FW_KEY_Z85_LEN + 1];
-static char ag_pub[BL_FW_KEY_Z85_LEN + 1], ag_sec[BL_FW_KEY_Z85_LEN + 1];
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
-/* Starts beamloop-fw and waits for its ready line. */
-static int fw_start(void)
-{
-	int p[2];
-	if (pipe(p))
-		return -errno;
-	fw_pid = fork();
-	if (fw_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
-		dup2(p[1], 1);
-		close(p[0]);
-		char log[620];
-		snprintf(log, sizeof(log), "%s/fw.log", dir);
-		FILE *l = fopen(log, "a");
-		if (l)
-			dup2(fileno(l), 2);
-		execl(BL_BINARY_DIR "/firmware/beamloop-fw", "beamloop-fw", "--hwdb", path_hwdb,
-		      "--inventory", path_inv, "--journal", path_journal, "--key", path_key,
-		      "--allow", path_allow, "--cmd", CMD_EP, "--evt", EVT_EP, "--no-rt",
-		      "--frames", "4", "--count-time", "0.05", "--period", "0.1", (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	FILE *f = fdopen(p[0], "r");
-	char line[512] = "";
-	bool ok = f && fgets(line, sizeof(line), f) && !strncmp(line, "ready ", 6);
-	if (f)
-		fclose(f);
-	if (!ok)
-		fprintf(stderr, "beamloop-fw did not start: '%s' (see %s/fw.log)\n", line, dir);
-	return ok ? 0 : -EIO;
-}
-
-static void fw_stop(int sig)
-{
-	if (fw_pid > 0) {
-		kill(fw_pid, sig);
-		waitpid(fw_pid, NULL, 0);
-	}
-	fw_pid = 0;
-}
-
-static struct bl_fw_client *client(const char *pub, const char *sec)
-{
-	struct bl_fw_client *c = NULL;
-	struct bl_fw_client_config cc = {.endpoint = CMD_EP,
-					 .event_endpoint = EVT_EP,
-					 .server_key = fw_pub,
-					 .public_key = pub,
-					 .secret_key = sec};
-	if (bl_fw_client_open(&c, &cc))
-		return NULL;
-	return c;
-}
-
-static int call(struct bl_fw_client *c, const char *cmd, const char *args, cJSON **out)
-{
-	cJSON *r = NULL;
-	int rc = bl_fw_client_call_json(c, cmd, args, 5000, &r);
-	if (out)
-		*out = r;
-	else
-		cJSON_Delete(r);
-	return rc;
-}
-
-static const char *str(const cJSON *o, const char *k)
-{
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
-	return s ? s : "";
-}
+#define fw_start()   live_fw_start(&L, NULL)
+#define fw_stop(sig) live_fw_stop(&L, sig)
+#define client(p, s) live_client(&L, p, s)
+#define call	     live_call
+#define str	     live_str
+#define sleep_ms     live_sleep_ms
+#define ag_pub	     L.ag_pub
+#define ag_sec	     L.ag_sec
 
 static const cJSON *pos(const cJSON *st, int i)
 {
@@ -146,41 +60,12 @@ static void robot_truth(int *held, int *stage)
 	}
 }
 
-static void setup(void)
-{
-	if (!mkdtemp(dir))
-		exit(1);
-	snprintf(path_hwdb, sizeof(path_hwdb), "%s/hwdb/beamlines/sim.yaml", BL_SOURCE_DIR);
-	snprintf(path_inv, sizeof(path_inv), "%s/inventory.json", dir);
-	snprintf(path_journal, sizeof(path_journal), "%s/journal.sqlite", dir);
-	snprintf(path_key, sizeof(path_key), "%s/fw", dir);
-	snprintf(path_allow, sizeof(path_allow), "%s/allow", dir);
-	char err[256], p[620];
-	CHECK_EQ_INT(bl_fw_keys_generate(path_key, fw_pub, err, sizeof(err)), 0);
-	snprintf(p, sizeof(p), "%s/agent", dir);
-	CHECK_EQ_INT(bl_fw_keys_generate(p, ag_pub, err, sizeof(err)), 0);
-	CHECK_EQ_INT(bl_fw_keys_load(p, NULL, ag_sec, err, sizeof(err)), 0);
-	FILE *f = fopen(path_allow, "w");
-	fprintf(f, "# the agent\n%s\n", ag_pub);
-	fclose(f);
-	f = fopen(path_inv, "w");
-	fprintf(f, "[\n");
-	for (int s = 1; s <= 16; s++) {
-		char code[16];
-		bl_bc_sim_code(1, s, code);
-		fprintf(f, "  {\"puck\": 1, \"slot\": %d, \"barcode\": \"%s\"}%s\n", s, code,
-			s < 16 ? "," : "");
-	}
-	fprintf(f, "]\n");
-	fclose(f);
-}
-
 int main(void)
 {
-	setup();
+	live_setup(&L, "fw-live", CMD_EP, EVT_EP);
 	struct bl_hwdb *db;
 	struct bl_hwdb_errors errs;
-	CHECK_EQ_INT(bl_hwdb_load(path_hwdb, &db, &errs), 0);
+	CHECK_EQ_INT(bl_hwdb_load(L.hwdb, &db, &errs), 0);
 	CHECK(bl_vbl_start(&vbl, db, BL_BINARY_DIR, 20.0) >= 5);
 	char ans[128], code[16];
 	/* slot 5's label is unreadable, slot 10 carries another sample's label */
@@ -201,7 +86,7 @@ int main(void)
 
 	/* An unknown key is refused: no answer, whatever it asks. */
 	char ipub[BL_FW_KEY_Z85_LEN + 1], isec[BL_FW_KEY_Z85_LEN + 1], ip[620], err[256];
-	snprintf(ip, sizeof(ip), "%s/intruder", dir);
+	snprintf(ip, sizeof(ip), "%s/intruder", L.dir);
 	CHECK_EQ_INT(bl_fw_keys_generate(ip, ipub, err, sizeof(err)), 0);
 	CHECK_EQ_INT(bl_fw_keys_load(ip, NULL, isec, err, sizeof(err)), 0);
 	struct bl_fw_client *in = client(ipub, isec);
@@ -312,9 +197,7 @@ int main(void)
 	}
 	bl_vbl_stop(&vbl);
 	bl_hwdb_free(db);
-	char rm[600];
-	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
-	if (!check_failures && system(rm) != 0)
+	if (live_cleanup(&L))
 		return 1;
 	return CHECK_DONE();
 }

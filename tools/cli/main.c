@@ -19,6 +19,8 @@ static const struct bl_cli_cmd cmds[] = {
      bl_cli_trigger},
     {"detector", "[--port N] status|get KEY|set KEY V|arm|trigger|disarm|abort|series N",
      bl_cli_detector},
+    {"fw", "status|ping|loop|queue N..|scan P|pause|resume|abort|reset|resolve|print|call|keygen",
+     bl_cli_fw},
     {"info", "                            build facts: kernels backends, GPUs", bl_cli_info},
 };
 

@@ -63,6 +63,16 @@ cJSON *bl_fw_status_json(struct bl_fw_app *a)
 	cJSON_AddNumberToObject(c, "suspensions", k->suspensions);
 	cJSON_AddNumberToObject(c, "recovered", k->recovered);
 	cJSON_AddNumberToObject(c, "loop_overruns", (double)a->loop_overruns);
+	cJSON_AddItemToObject(o, "print", bl_fw_print_status_json(a));
+	const struct bl_trigseq_counters *tc = bl_trigseq_counters(&a->ts);
+	cJSON *t = cJSON_AddObjectToObject(o, "edges");
+	cJSON_AddNumberToObject(t, "series", tc->series);
+	cJSON_AddNumberToObject(t, "frames", (double)tc->edges);
+	cJSON_AddNumberToObject(t, "on_time", (double)tc->on_time);
+	cJSON_AddNumberToObject(t, "off_time", (double)tc->off_time);
+	cJSON_AddNumberToObject(t, "missing", (double)tc->missing);
+	cJSON_AddNumberToObject(t, "extra", (double)tc->extra);
+	cJSON_AddNumberToObject(t, "cut", (double)tc->cut);
 	if (f->state == BL_SFSM_FAULT) {
 		const struct bl_sfsm_fault *x = bl_sfsm_fault(f);
 		cJSON *fj = cJSON_AddObjectToObject(o, "fault");
@@ -87,6 +97,7 @@ void bl_fw_publish_state(struct bl_fw_app *a)
 	if (!a->net)
 		return;
 	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "cycle", "sample");
 	cJSON_AddStringToObject(o, "state", bl_sfsm_state_name(s));
 	cJSON_AddNumberToObject(o, "sample", bl_sfsm_current(&a->sfsm));
 	cJSON_AddItemToObject(o, "hold", holds_json(h));
@@ -158,6 +169,12 @@ static void fsm_cmd(struct bl_fw_app *a, const struct bl_fw_request *rq, int cmd
 		bl_fw_net_reply_err(rq->net, &rq->to, EPERM, a->rec.summary);
 		return;
 	}
+	if ((cmd == BL_CMD_QUEUE || cmd == BL_CMD_SCAN) && bl_fw_print_busy(a)) {
+		bl_fw_net_reply_err(rq->net, &rq->to, EBUSY,
+				    "a print is running (detector and trigger box are shared): "
+				    "wait until it is idle");
+		return;
+	}
 	struct bl_sfsm_event ev = {
 	    .kind = BL_SFSM_EV_CMD, .cmd = cmd, .sample = sample, .loc = loc};
 	int rc = bl_fw_step(a, &ev);
@@ -172,24 +189,106 @@ static void fsm_cmd(struct bl_fw_app *a, const struct bl_fw_request *rq, int cmd
 	bl_fw_net_reply_ok(rq->net, &rq->to, bl_fw_status_json(a));
 }
 
+/* The loop's timing: wake-up latency quantiles since the last reset; {"reset": true} starts a
+ * new window after answering (benchmarks measure a clean interval). */
+static cJSON *loop_json(struct bl_fw_app *a)
+{
+	const struct bl_fw_latency *l = &a->lat;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "period_us", a->opt.period_us);
+	cJSON_AddBoolToObject(o, "fifo", a->rt.fifo);
+	cJSON_AddBoolToObject(o, "mlocked", a->rt.locked);
+	cJSON_AddNumberToObject(o, "samples", (double)l->n);
+	cJSON_AddNumberToObject(o, "seconds", (double)(bl_fw_mono_ns() - l->since_ns) / 1e9);
+	cJSON_AddNumberToObject(o, "mean_us", l->n ? (double)l->sum_ns / (double)l->n / 1e3 : 0);
+	cJSON_AddNumberToObject(o, "p50_us", bl_fw_latency_quantile(l, 0.50));
+	cJSON_AddNumberToObject(o, "p99_us", bl_fw_latency_quantile(l, 0.99));
+	cJSON_AddNumberToObject(o, "p999_us", bl_fw_latency_quantile(l, 0.999));
+	cJSON_AddNumberToObject(o, "max_us", (double)l->max_ns / 1e3);
+	cJSON_AddNumberToObject(o, "overruns", (double)l->overruns); /* in this window */
+	cJSON_AddNumberToObject(o, "loops", (double)a->loops);	     /* since start */
+	return o;
+}
+
+static const char *pfsm_error(int rc)
+{
+	switch (rc) {
+	case -BL_EBUSY: return "an interlock (door, beam, e-stop, agent silence) is still active";
+	case -BL_EAGAIN: return "the hold is not reached yet (the printer is stopping)";
+	case -BL_EINVAL: return "not allowed in the print cycle's state";
+	default: return NULL;
+	}
+}
+
+/* pause / resume / abort / reset go to the cycle named by "cycle" ("sample" | "print"), else
+ * to the print cycle while it is not idle, else to the sample cycle. */
+static bool print_cycle(struct bl_fw_app *a, const struct bl_fw_request *rq, bool *bad)
+{
+	const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rq->args, "cycle"));
+	*bad = c && strcmp(c, "print") && strcmp(c, "sample");
+	if (*bad)
+		bl_fw_net_reply_err(rq->net, &rq->to, EINVAL, "'cycle' must be sample or print");
+	return c ? !strcmp(c, "print") : bl_fw_print_busy(a);
+}
+
+static void pfsm_cmd(struct bl_fw_app *a, const struct bl_fw_request *rq, int cmd)
+{
+	if (a->blocked) {
+		bl_fw_net_reply_err(rq->net, &rq->to, EPERM, a->rec.summary);
+		return;
+	}
+	struct bl_pfsm_event ev = {.kind = BL_PFSM_EV_CMD, .cmd = cmd};
+	int rc = bl_fw_pstep(a, &ev);
+	if (rc < 0)
+		bl_fw_net_reply_err(rq->net, &rq->to, rc, pfsm_error(rc));
+	else
+		bl_fw_net_reply_ok(rq->net, &rq->to, bl_fw_status_json(a));
+}
+
 void bl_fw_cmd_handle(void *ctx, const struct bl_fw_request *rq)
 {
 	struct bl_fw_app *a = ctx;
+	a->heard_at = bl_fw_now();
 	struct bl_sfsm_event heard = {.kind = BL_SFSM_EV_AGENT};
 	if (!a->blocked)
 		bl_fw_step(a, &heard); /* every authenticated request is a sign of life */
 	int v, puck_max = 0, loc;
+	bool bad = false;
 	for (int i = 0; i < a->scfg.count; i++)
 		puck_max = a->scfg.pos[i].puck > puck_max ? a->scfg.pos[i].puck : puck_max;
 	const char *c = rq->cmd;
-	if (!strcmp(c, "status") || !strcmp(c, "ping")) {
+	if (!strcmp(c, "ping")) {
+		/* the lightest command the loop serves: round-trip benchmarks, liveness */
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "now", (double)bl_fw_now());
+		bl_fw_net_reply_ok(rq->net, &rq->to, o);
+	} else if (!strcmp(c, "status")) {
 		bl_fw_net_reply_ok(rq->net, &rq->to, bl_fw_status_json(a));
+	} else if (!strcmp(c, "loop")) {
+		bl_fw_net_reply_ok(rq->net, &rq->to, loop_json(a));
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rq->args, "reset")))
+			bl_fw_latency_reset(&a->lat);
 	} else if (!strcmp(c, "queue")) {
 		if (int_arg(rq, "sample", 0, a->scfg.count - 1, &v))
 			fsm_cmd(a, rq, BL_CMD_QUEUE, v, 0);
 	} else if (!strcmp(c, "scan")) {
 		if (int_arg(rq, "puck", 1, puck_max, &v))
 			fsm_cmd(a, rq, BL_CMD_SCAN, v, 0);
+	} else if (!strcmp(c, "print")) {
+		if (a->blocked)
+			bl_fw_net_reply_err(rq->net, &rq->to, EPERM, a->rec.summary);
+		else
+			bl_fw_print_cmd(a, rq);
+	} else if ((!strcmp(c, "pause") || !strcmp(c, "resume") || !strcmp(c, "abort") ||
+		    !strcmp(c, "reset")) &&
+		   print_cycle(a, rq, &bad)) {
+		pfsm_cmd(a, rq,
+			 !strcmp(c, "pause")	? BL_PCMD_PAUSE
+			 : !strcmp(c, "resume") ? BL_PCMD_RESUME
+			 : !strcmp(c, "abort")	? BL_PCMD_ABORT
+						: BL_PCMD_RESET);
+	} else if (bad) {
+		/* answered */
 	} else if (!strcmp(c, "pause")) {
 		fsm_cmd(a, rq, BL_CMD_PAUSE, 0, 0);
 	} else if (!strcmp(c, "resume")) {

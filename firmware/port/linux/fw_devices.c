@@ -218,17 +218,42 @@ static void trig_edges(struct bl_fw_worker *w, struct bl_fw_trig *t)
 	for (int i = 0; i < n; i++) {
 		if (e[i].kind != BL_TBOX_EDGE_OUT || e[i].channel != t->channel)
 			continue;
+		/* the trigger sequencer numbers and matches them (trigseq.h) */
 		struct bl_fw_msg m = {
 		    .kind = BL_FW_MSG_EDGE,
-		    .series = t->series,
 		    .frame = e[i].index,
 		    .t = bl_fw_mono_ns_to_tick(bl_tbox_tick_to_host(t->box, e[i].tick))};
 		bl_fw_inbox_post(w->inbox, &m);
-		if (++t->seen >= t->count)
-			t->running = false;
+		if (t->pending)
+			t->pending--;
 	}
 	if (lost)
 		bl_fw_post_log(w, -EOVERFLOW, "trigger box dropped %u edge records", lost);
+}
+
+/* A print frame: a one-edge train armed ahead of its time (the box times the edge). The
+ * previous one must be over first: one train per channel. */
+static int trig_pulse(struct bl_fw_worker *w, const struct bl_fw_job *j, struct bl_fw_trig *t)
+{
+	if (t->pulse_end && !bl_fw_job_wait_until(w, j, t->pulse_end))
+		return -ECANCELED;
+	trig_sync(t, false);
+	if (bl_fw_job_cancelled(w, j))
+		return -ECANCELED;
+	uint32_t hz = BL_TBOX_TICK_HZ / 1000000u;
+	struct bl_tbox_train tr = {
+	    .channel = (uint8_t)t->channel,
+	    .start_tick = bl_tbox_host_to_tick(t->box, bl_fw_tick_to_mono_ns(j->t0)),
+	    .period_ticks = 1000u * hz, /* one edge: the period only has to be legal */
+	    .width_ticks = t->width_ticks,
+	    .count = 1};
+	int rc = bl_tbox_arm(t->box, &tr, NULL);
+	if (!rc) {
+		t->pending++;
+		t->pulse_end = j->t0 + t->width_ticks / hz + 1000u;
+	}
+	trig_edges(w, t); /* closely spaced frames leave the worker no idle time to read them */
+	return rc;
 }
 
 static void trig_run(struct bl_fw_worker *w, const struct bl_fw_job *j)
@@ -236,6 +261,16 @@ static void trig_run(struct bl_fw_worker *w, const struct bl_fw_job *j)
 	struct bl_fw_app *a = w->ctx;
 	struct bl_fw_trig *t = &a->trig;
 	int rc;
+	if (j->op == BL_FW_J_PULSE) {
+		rc = trig_pulse(w, j, t);
+		if (rc == -ECANCELED)
+			return;
+		if (rc) {
+			bl_fw_post_log(w, rc, "trigger box: frame %u not armed", j->n);
+			bl_fw_post_alarm(w, BL_FW_OWNER_PRINT, BL_PDEV_TRIGGER, rc);
+		}
+		return;
+	}
 	if (j->op == BL_FW_J_TRAIN) {
 		trig_sync(t, false);
 		uint32_t hz = BL_TBOX_TICK_HZ / 1000000u; /* box ticks per controller tick */
@@ -246,15 +281,13 @@ static void trig_run(struct bl_fw_worker *w, const struct bl_fw_job *j)
 		    .width_ticks = t->width_ticks,
 		    .count = j->n};
 		rc = bl_tbox_arm(t->box, &tr, NULL);
-		if (!rc) {
-			t->running = true;
-			t->series = (uint32_t)j->a;
-			t->count = j->n;
-			t->seen = 0;
-		}
+		if (!rc)
+			t->pending += j->n;
 	} else {
 		rc = bl_tbox_stop(t->box, t->channel);
-		t->running = false;
+		trig_edges(w, t); /* what came before the stop */
+		t->pending = 0;
+		t->pulse_end = 0;
 	}
 	if (rc)
 		bl_fw_post_log(w, rc, "trigger box: %s", strerror(-rc));
@@ -265,7 +298,7 @@ static void trig_idle(struct bl_fw_worker *w)
 {
 	struct bl_fw_app *a = w->ctx;
 	struct bl_fw_trig *t = &a->trig;
-	if (t->running)
+	if (t->pending)
 		trig_edges(w, t);
 	trig_sync(t, false);
 	if (!t->nin)

@@ -49,6 +49,7 @@ int bl_hal_detector_disarm(uint32_t req)
 
 int bl_hal_trigger_train(uint32_t req, uint64_t start, uint64_t period, uint32_t count)
 {
+	bl_fw_trigseq_train(app, app->sfsm.series, start, period, count);
 	return push(&app->trig_w, (struct bl_fw_job){.op = BL_FW_J_TRAIN,
 						     .req = req,
 						     .a = (int)app->sfsm.series,
@@ -59,6 +60,7 @@ int bl_hal_trigger_train(uint32_t req, uint64_t start, uint64_t period, uint32_t
 
 int bl_hal_trigger_stop(uint32_t req)
 {
+	bl_fw_trigseq_cut(app);
 	return push(&app->trig_w, (struct bl_fw_job){.op = BL_FW_J_STOP, .req = req});
 }
 
@@ -99,6 +101,7 @@ void bl_hal_safe_state(int reason, int err)
 	bl_fw_log(app, "SAFE STATE: reason %d (%s)", reason, strerror(-err));
 	push(&app->trig_w, (struct bl_fw_job){.op = BL_FW_J_STOP, .req = 0});
 	push(&app->det_w, (struct bl_fw_job){.op = BL_FW_J_DISARM, .req = 0});
+	bl_fw_trigseq_cut(app);
 	if (app->net) {
 		const struct bl_sfsm_fault *f = bl_sfsm_fault(&app->sfsm);
 		cJSON *o = cJSON_CreateObject();
@@ -115,8 +118,14 @@ void bl_hal_safe_state(int reason, int err)
 
 void bl_hal_fault(const struct bl_fault *fault)
 {
-	bl_fw_log(app, "real-time fault %d: command %u late by %llu us", fault->code,
-		  (unsigned)fault->cmd_id, (unsigned long long)fault->late_by);
+	bl_fw_log(app, "real-time fault %d: command %u (type %#x) late by %llu us (%s)",
+		  fault->code, (unsigned)fault->cmd_id, (unsigned)fault->cmd_type,
+		  (unsigned long long)fault->late_by, strerror(-fault->err));
+	/* The print FSM owns its timed commands: an overdue or failed one faults the print. */
+	if (fault->source == app->pcfg.sched_source) {
+		struct bl_pfsm_event ev = {.kind = BL_PFSM_EV_SCHED_FAULT, .fault = fault};
+		bl_fw_pstep(app, &ev);
+	}
 }
 
 static const char *note_name(int what)

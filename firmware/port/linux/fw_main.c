@@ -213,6 +213,15 @@ static void take_messages(struct bl_fw_app *a)
 		case BL_FW_MSG_DONE:
 			if (!m.req)
 				break; /* a safe-state job: nobody waits for it */
+			if (m.owner == BL_FW_OWNER_PRINT) {
+				struct bl_pfsm_event pe = {.kind = BL_PFSM_EV_DONE,
+							   .req = m.req,
+							   .rc = m.rc,
+							   .value = m.value,
+							   .series = m.series};
+				bl_fw_pstep(a, &pe);
+				break;
+			}
 			ev.kind = BL_SFSM_EV_DONE;
 			ev.req = m.req;
 			ev.rc = m.rc;
@@ -220,12 +229,21 @@ static void take_messages(struct bl_fw_app *a)
 			ev.barcode = m.text[0] ? m.text : NULL;
 			bl_fw_step(a, &ev);
 			break;
+		case BL_FW_MSG_ALARM: {
+			bl_fw_log(a, "alarm from %s: %s", m.text, strerror(-m.rc));
+			struct bl_pfsm_event pe = {
+			    .kind = BL_PFSM_EV_ALARM, .dev = (int)m.series, .rc = m.rc};
+			bl_fw_pstep(a, &pe);
+			break;
+		}
 		case BL_FW_MSG_INTERLOCK:
 			bl_fw_log(a, "interlock %s %s", m.text, m.active ? "ACTIVE" : "clear");
 			ev.kind = BL_SFSM_EV_INTERLOCK;
 			ev.interlock = m.interlock;
 			ev.active = m.active;
 			bl_fw_step(a, &ev);
+			/* same numbers for the print cycle (door, beam, e-stop) */
+			bl_fw_print_interlock(a, m.interlock, m.active);
 			if (a->net) {
 				cJSON *o = cJSON_CreateObject();
 				cJSON_AddStringToObject(o, "name", m.text);
@@ -233,26 +251,7 @@ static void take_messages(struct bl_fw_app *a)
 				bl_fw_net_publish(a->net, "interlock", o);
 			}
 			break;
-		case BL_FW_MSG_EDGE: {
-			struct bl_sfsm_latch l;
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddNumberToObject(o, "series", m.series);
-			cJSON_AddNumberToObject(o, "frame", m.frame);
-			cJSON_AddNumberToObject(o, "t", (double)m.t);
-			if (bl_sfsm_latch(&a->sfsm, m.t, &l) == 0) {
-				cJSON_AddNumberToObject(o, "sample", l.sample);
-				cJSON_AddNumberToObject(o, "puck", l.puck);
-				cJSON_AddNumberToObject(o, "slot", l.slot);
-				cJSON_AddStringToObject(o, "barcode", l.barcode);
-			} else {
-				cJSON_AddBoolToObject(o, "untagged", true);
-			}
-			if (a->net)
-				bl_fw_net_publish(a->net, "edge", o);
-			else
-				cJSON_Delete(o);
-			break;
-		}
+		case BL_FW_MSG_EDGE: bl_fw_edge(a, m.t); break;
 		case BL_FW_MSG_LOG: bl_fw_log(a, "%s (%s)", m.text, strerror(-m.rc)); break;
 		default: break;
 		}
@@ -267,7 +266,8 @@ static int usage(void)
 	    "--allow DIR|FILE\n"
 	    "                   [--cmd ENDPOINT] [--evt ENDPOINT] [--no-rt] [--period-us N]\n"
 	    "                   [--agent-timeout S] [--frames N] [--count-time S] [--period S]\n"
-	    "                   [--run-for S]\n"
+	    "                   [--run-for S] [--beam-offset-mm MM] [--max-web-mm MM]\n"
+	    "                   [--max-prime-ul UL]\n"
 	    "       beamloop-fw --keygen PREFIX   (writes PREFIX.key and PREFIX.pub)\n");
 	return 2;
 }
@@ -282,7 +282,10 @@ int main(int argc, char **argv)
 				    .agent_timeout_s = 0,
 				    .frames = 10,
 				    .count_time_s = 0.05,
-				    .period_s = 0.1};
+				    .period_s = 0.1,
+				    .beam_offset_mm = 50,
+				    .max_web_mm = 2000,
+				    .max_prime_ul = 200};
 	bl_fw_clock_init();
 	for (int i = 1; i < argc; i++) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -328,6 +331,12 @@ int main(int argc, char **argv)
 			o->period_s = atof(v);
 		else if (!strcmp(k, "--run-for"))
 			o->run_for_s = atof(v);
+		else if (!strcmp(k, "--beam-offset-mm"))
+			o->beam_offset_mm = atof(v);
+		else if (!strcmp(k, "--max-web-mm"))
+			o->max_web_mm = atof(v);
+		else if (!strcmp(k, "--max-prime-ul"))
+			o->max_prime_ul = atof(v);
 		else
 			return usage();
 	}
@@ -369,8 +378,13 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	bl_fw_hal_bind(a);
-	if ((rc = bl_fw_inbox_init(&a->inbox)) || (rc = bl_fw_devices_open(a))) {
+	if ((rc = bl_fw_inbox_init(&a->inbox)) || (rc = bl_fw_devices_open(a)) ||
+	    (rc = bl_fw_printer_open(a))) {
 		fprintf(stderr, "beamloop-fw: devices: %s\n", strerror(-rc));
+		return 1;
+	}
+	if ((rc = bl_fw_print_setup(a))) {
+		fprintf(stderr, "beamloop-fw: bad print configuration (%s)\n", strerror(-rc));
 		return 1;
 	}
 	struct bl_fw_net_config nc = {.cmd_endpoint = o->cmd_endpoint,
@@ -401,6 +415,7 @@ int main(int argc, char **argv)
 	       bl_fw_net_evt_endpoint(a->net), bl_fw_net_public_key(a->net));
 	fflush(stdout);
 	a->last_state = -1;
+	bl_fw_latency_reset(&a->lat);
 	uint64_t period = (uint64_t)o->period_us * 1000u, next = bl_fw_mono_ns();
 	uint64_t until = o->run_for_s > 0 ? next + (uint64_t)(o->run_for_s * 1e9) : UINT64_MAX;
 	while (!stop_flag && bl_fw_mono_ns() < until) {
@@ -412,17 +427,22 @@ int main(int argc, char **argv)
 			bl_fw_net_poll(a->net, bl_fw_cmd_handle, a);
 			if (bl_sfsm_next(&a->sfsm) <= bl_fw_now())
 				bl_fw_step(a, NULL);
+			bl_fw_print_tick(a);
 		}
 		a->loops++;
 		uint64_t t = bl_fw_mono_ns();
 		if (t > next) {
 			a->loop_overruns++;
+			a->lat.overruns++;
 			next = t; /* skip the missed periods; never run late work in a burst */
 		}
 		bl_fw_sleep_until(next);
+		uint64_t woke = bl_fw_mono_ns();
+		bl_fw_latency_add(&a->lat, woke > next ? woke - next : 0);
 	}
 	bl_fw_log(a, "stopping: %llu loops, %llu overruns", (unsigned long long)a->loops,
 		  (unsigned long long)a->loop_overruns);
+	bl_fw_printer_close(a);
 	bl_fw_devices_close(a);
 	bl_fw_net_close(a->net);
 	bl_fw_journal_close(a->robot.journal);

@@ -1,7 +1,9 @@
 /* fw_queue.c: mutex-guarded fixed rings between the loop and its device worker threads. */
 #include "fw_queue.h"
+#include "fw_rt.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -87,7 +89,9 @@ static void *worker_main(void *arg)
 		w->head = (w->head + 1) % BL_FW_JOBS_CAP;
 		w->len--;
 		pthread_mutex_unlock(&w->mu);
-		w->run(w, &job);
+		w->cur_owner = job.owner;
+		if (!bl_fw_job_cancelled(w, &job))
+			w->run(w, &job);
 		pthread_mutex_lock(&w->mu);
 		w->jobs_done++;
 	}
@@ -127,7 +131,9 @@ int bl_fw_worker_push(struct bl_fw_worker *w, const struct bl_fw_job *job)
 	if (w->len == BL_FW_JOBS_CAP || w->stop) {
 		rc = w->stop ? -ENODEV : -ENOSPC;
 	} else {
-		w->ring[(w->head + w->len) % BL_FW_JOBS_CAP] = *job;
+		struct bl_fw_job *slot = &w->ring[(w->head + w->len) % BL_FW_JOBS_CAP];
+		*slot = *job;
+		slot->epoch = atomic_load(&w->epoch);
 		w->len++;
 		pthread_cond_signal(&w->cv);
 	}
@@ -152,7 +158,8 @@ void bl_fw_worker_stop(struct bl_fw_worker *w)
 void bl_fw_post_done(struct bl_fw_worker *w, uint32_t req, int rc, const char *text,
 		     uint32_t series)
 {
-	struct bl_fw_msg m = {.kind = BL_FW_MSG_DONE, .req = req, .rc = rc, .series = series};
+	struct bl_fw_msg m = {
+	    .kind = BL_FW_MSG_DONE, .req = req, .rc = rc, .series = series, .owner = w->cur_owner};
 	if (text)
 		snprintf(m.text, sizeof(m.text), "%s", text);
 	bl_fw_inbox_post(w->inbox, &m);
@@ -167,4 +174,42 @@ void bl_fw_post_log(struct bl_fw_worker *w, int rc, const char *fmt, ...)
 	vsnprintf(m.text + n, sizeof(m.text) - (size_t)n, fmt, ap);
 	va_end(ap);
 	bl_fw_inbox_post(w->inbox, &m);
+}
+
+void bl_fw_post_value(struct bl_fw_worker *w, uint32_t req, int rc, double value)
+{
+	struct bl_fw_msg m = {
+	    .kind = BL_FW_MSG_DONE, .req = req, .rc = rc, .value = value, .owner = w->cur_owner};
+	bl_fw_inbox_post(w->inbox, &m);
+}
+
+void bl_fw_post_alarm(struct bl_fw_worker *w, int owner, int dev, int rc)
+{
+	struct bl_fw_msg m = {
+	    .kind = BL_FW_MSG_ALARM, .rc = rc, .series = (uint32_t)dev, .owner = owner};
+	snprintf(m.text, sizeof(m.text), "%s", w->name);
+	bl_fw_inbox_post(w->inbox, &m);
+}
+
+void bl_fw_worker_cancel(struct bl_fw_worker *w)
+{
+	atomic_fetch_add(&w->epoch, 1u);
+}
+
+bool bl_fw_job_cancelled(const struct bl_fw_worker *w, const struct bl_fw_job *job)
+{
+	return job->epoch != atomic_load(&w->epoch);
+}
+
+bool bl_fw_job_wait_until(const struct bl_fw_worker *w, const struct bl_fw_job *job, uint64_t when)
+{
+	for (;;) {
+		if (bl_fw_job_cancelled(w, job))
+			return false;
+		uint64_t now = bl_fw_now();
+		if (now >= when)
+			return true;
+		uint64_t step = when - now < 1000u ? when - now : 1000u;
+		bl_fw_sleep_until(bl_fw_mono_ns() + step * 1000u);
+	}
 }

@@ -22,7 +22,11 @@ enum bl_fw_msg_kind {
 	BL_FW_MSG_EDGE = 3,	 /* a trigger edge: series, frame (index), t (controller ticks) */
 	BL_FW_MSG_LOG = 4,	 /* a line for the log / event stream: text, rc */
 	BL_FW_MSG_ROBOT = 5,	 /* robot connection state: rc 1 connected, 0 lost */
+	BL_FW_MSG_ALARM = 6,	 /* a device failed on its own (owner's device `series`), rc */
 };
+
+/* Whose request a job serves: the answer goes to that state machine. */
+enum bl_fw_owner { BL_FW_OWNER_SAMPLE = 0, BL_FW_OWNER_PRINT = 1 };
 
 struct bl_fw_msg {
 	int kind;
@@ -33,6 +37,8 @@ struct bl_fw_msg {
 	uint64_t t;
 	int interlock;
 	bool active;
+	int owner;    /* enum bl_fw_owner of the job answered */
+	double value; /* a read value (heater temperature) */
 	char text[96];
 };
 
@@ -61,6 +67,9 @@ struct bl_fw_job {
 	uint64_t t0, t1;
 	uint32_t n;
 	bool measured;
+	int owner;	/* enum bl_fw_owner: copied into the DONE message */
+	double d0, d1;	/* engineering values (rates, speeds, setpoints) */
+	unsigned epoch; /* the worker's cancel epoch when pushed (bl_fw_worker_cancel) */
 };
 
 #define BL_FW_JOBS_CAP 64
@@ -85,6 +94,8 @@ struct bl_fw_worker {
 	void *ctx;		   /* the device's state */
 	struct bl_fw_inbox *inbox; /* where results go */
 	uint64_t jobs_done;
+	int cur_owner;		/* owner of the job running (for bl_fw_post_done) */
+	_Atomic unsigned epoch; /* bumped by bl_fw_worker_cancel */
 };
 
 /* Starts the thread. 0 or a negative errno. */
@@ -92,12 +103,27 @@ int bl_fw_worker_start(struct bl_fw_worker *w, const char *name, bl_fw_job_fn ru
 		       bl_fw_idle_fn idle, int idle_ms, void *ctx, struct bl_fw_inbox *inbox);
 /* Queues a job: 0, -ENOSPC when the ring is full, -ENODEV when the worker is not running. */
 int bl_fw_worker_push(struct bl_fw_worker *w, const struct bl_fw_job *job);
+/*
+ * Cancels the jobs queued or running now: every job pushed before this call sees
+ * bl_fw_job_cancelled() true (handlers skip them, timed waits end early). The stop or safe
+ * state job pushed right after runs next. Never blocks.
+ */
+void bl_fw_worker_cancel(struct bl_fw_worker *w);
+bool bl_fw_job_cancelled(const struct bl_fw_worker *w, const struct bl_fw_job *job);
+/* Sleeps until controller tick `when` in slices of at most 1 ms; false when the job was
+ * cancelled meanwhile (the caller then leaves the device alone). */
+bool bl_fw_job_wait_until(const struct bl_fw_worker *w, const struct bl_fw_job *job, uint64_t when);
+
 /* Asks the thread to finish its queued jobs and stop, and joins it. */
 void bl_fw_worker_stop(struct bl_fw_worker *w);
 
 /* Posts a DONE / LOG message from a worker. */
 void bl_fw_post_done(struct bl_fw_worker *w, uint32_t req, int rc, const char *text,
 		     uint32_t series);
+/* Posts a DONE carrying a value (heater reads). */
+void bl_fw_post_value(struct bl_fw_worker *w, uint32_t req, int rc, double value);
+/* Posts an ALARM: the owner's device `dev` failed on its own with rc. */
+void bl_fw_post_alarm(struct bl_fw_worker *w, int owner, int dev, int rc);
 void bl_fw_post_log(struct bl_fw_worker *w, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -68,3 +68,34 @@ void bl_fw_sleep_until(uint64_t deadline_ns)
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
 }
+
+void bl_fw_latency_reset(struct bl_fw_latency *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->since_ns = bl_fw_mono_ns();
+}
+
+void bl_fw_latency_add(struct bl_fw_latency *l, uint64_t late_ns)
+{
+	uint64_t us = late_ns / 1000u;
+	l->hist[us < BL_FW_LAT_BINS ? us : BL_FW_LAT_BINS - 1]++;
+	l->n++;
+	l->sum_ns += late_ns;
+	if (late_ns > l->max_ns)
+		l->max_ns = late_ns;
+}
+
+double bl_fw_latency_quantile(const struct bl_fw_latency *l, double q)
+{
+	if (!l->n)
+		return 0;
+	uint64_t want = (uint64_t)(q * (double)l->n), seen = 0;
+	if (want >= l->n)
+		want = l->n - 1;
+	for (int i = 0; i < BL_FW_LAT_BINS; i++) {
+		seen += l->hist[i];
+		if (seen > want)
+			return i + 1;
+	}
+	return BL_FW_LAT_BINS;
+}

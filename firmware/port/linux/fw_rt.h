@@ -34,4 +34,22 @@ void bl_fw_rt_setup(struct bl_fw_rt *rt, bool fifo, int prio);
  * after signals): no drift accumulates over periods. */
 void bl_fw_sleep_until(uint64_t deadline_ns);
 
+/*
+ * Wake-up latency of a periodic loop, cyclictest's measure: how late the thread woke after
+ * each absolute deadline. A 1 us histogram up to BL_FW_LAT_BINS us (later wake-ups go in the
+ * last bin and into max), filled without allocation in the loop.
+ */
+#define BL_FW_LAT_BINS 20000
+struct bl_fw_latency {
+	uint64_t hist[BL_FW_LAT_BINS];
+	uint64_t n, sum_ns, max_ns;
+	uint64_t overruns; /* periods the loop's work ran past the next deadline */
+	uint64_t since_ns; /* CLOCK_MONOTONIC of the last reset */
+};
+
+void bl_fw_latency_reset(struct bl_fw_latency *l);
+void bl_fw_latency_add(struct bl_fw_latency *l, uint64_t late_ns);
+/* The q-quantile (0..1) in microseconds (bin upper edge); 0 with no sample. */
+double bl_fw_latency_quantile(const struct bl_fw_latency *l, double q);
+
 #endif
