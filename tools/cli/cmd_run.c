@@ -1,4 +1,5 @@
-/* cmd_run.c: `beamloop run`: the main job on the virtual beamline (today: load and describe it). */
+/* cmd_run.c: `beamloop run`: the main job on the virtual beamline (today: describe it, check every
+ * device through its driver, then run the controller's sample and print cycles). */
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -102,13 +103,17 @@ int bl_cli_run(int argc, char **argv)
 {
 	const char *file = bl_cli_default_hwdb();
 	bool live = true;
+	int samples = 4;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--hwdb") && i + 1 < argc) {
 			file = argv[++i];
 		} else if (!strcmp(argv[i], "--describe")) {
 			live = false;
+		} else if (!strcmp(argv[i], "--samples") && i + 1 < argc) {
+			samples = atoi(argv[++i]);
 		} else {
-			fprintf(stderr, "usage: beamloop run [--hwdb FILE] [--describe]\n");
+			fprintf(stderr,
+				"usage: beamloop run [--hwdb FILE] [--describe] [--samples N]\n");
 			return 2;
 		}
 	}
@@ -161,9 +166,11 @@ int bl_cli_run(int argc, char **argv)
 		for (size_t i = 0; i < vbl.n; i++)
 			printf("  %-12s %s\n", vbl.sims[i].dev->name, vbl.sims[i].note);
 		status = bl_run_live(db, &vbl) ? 1 : 0;
-		bl_vbl_stop(&vbl);
 		printf("%s\n", status ? "live check: FAILED"
 				      : "live check: all simulated devices answered");
+		if (!status && samples > 0)
+			status = bl_run_fw(db, &vbl, samples) ? 1 : 0;
+		bl_vbl_stop(&vbl);
 	} else if (live) {
 		printf("\n(real device endpoints: no simulators started; use --describe to skip "
 		       "this note)\n");

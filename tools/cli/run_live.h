@@ -8,4 +8,8 @@
 /* Returns the number of devices that failed their check. */
 int bl_run_live(const struct bl_hwdb *db, const struct bl_vbl *v);
 
+/* Runs beamloop-fw on the running virtual beamline and commands it over CurveZMQ: a puck scan
+ * (one label unreadable, one wrong), `nsamples` sample cycles, one print. 0 or a negative errno. */
+int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples);
+
 #endif

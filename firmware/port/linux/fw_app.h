@@ -92,7 +92,9 @@ struct bl_fw_trig {
 	uint64_t last_sync_ns;
 	/* edges armed and not read back yet (read while idle) */
 	uint32_t pending;
-	uint64_t pulse_end; /* controller time the last one-edge train is over */
+	uint64_t pulse_end;  /* controller time the last one-edge train is over */
+	uint64_t read_until; /* keep reading edges until then (controller time) */
+	uint64_t stale;	     /* edge records older than this controller, dropped */
 	struct bl_fw_input in[BL_FW_MAX_INPUTS];
 	int nin;
 };

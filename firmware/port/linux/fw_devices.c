@@ -218,11 +218,14 @@ static void trig_edges(struct bl_fw_worker *w, struct bl_fw_trig *t)
 	for (int i = 0; i < n; i++) {
 		if (e[i].kind != BL_TBOX_EDGE_OUT || e[i].channel != t->channel)
 			continue;
+		uint64_t ns = bl_tbox_tick_to_host(t->box, e[i].tick);
+		if (ns < bl_fw_tick_to_mono_ns(0)) {
+			t->stale++; /* from before this controller started: not ours */
+			continue;
+		}
 		/* the trigger sequencer numbers and matches them (trigseq.h) */
 		struct bl_fw_msg m = {
-		    .kind = BL_FW_MSG_EDGE,
-		    .frame = e[i].index,
-		    .t = bl_fw_mono_ns_to_tick(bl_tbox_tick_to_host(t->box, e[i].tick))};
+		    .kind = BL_FW_MSG_EDGE, .frame = e[i].index, .t = bl_fw_mono_ns_to_tick(ns)};
 		bl_fw_inbox_post(w->inbox, &m);
 		if (t->pending)
 			t->pending--;
@@ -251,6 +254,7 @@ static int trig_pulse(struct bl_fw_worker *w, const struct bl_fw_job *j, struct 
 	if (!rc) {
 		t->pending++;
 		t->pulse_end = j->t0 + t->width_ticks / hz + 1000u;
+		t->read_until = j->t0 + 2000000u;
 	}
 	trig_edges(w, t); /* closely spaced frames leave the worker no idle time to read them */
 	return rc;
@@ -281,8 +285,10 @@ static void trig_run(struct bl_fw_worker *w, const struct bl_fw_job *j)
 		    .width_ticks = t->width_ticks,
 		    .count = j->n};
 		rc = bl_tbox_arm(t->box, &tr, NULL);
-		if (!rc)
+		if (!rc) {
 			t->pending += j->n;
+			t->read_until = j->t0 + j->t1 * j->n + 2000000u;
+		}
 	} else {
 		rc = bl_tbox_stop(t->box, t->channel);
 		trig_edges(w, t); /* what came before the stop */
@@ -298,7 +304,9 @@ static void trig_idle(struct bl_fw_worker *w)
 {
 	struct bl_fw_app *a = w->ctx;
 	struct bl_fw_trig *t = &a->trig;
-	if (t->pending)
+	/* read while edges are expected, and a while after (a count that went wrong must not
+	 * leave edges unread in the box) */
+	if (t->pending || bl_fw_now() < t->read_until)
 		trig_edges(w, t);
 	trig_sync(t, false);
 	if (!t->nin)
@@ -378,6 +386,11 @@ int bl_fw_devices_open(struct bl_fw_app *a)
 	 * the detector disarmed. Errors here only mean there was nothing to stop. */
 	bl_tbox_stop(a->trig.box, a->trig.channel);
 	bl_det_disarm(a->det);
+	/* edge records left in the box by whoever used it before are not this controller's */
+	struct bl_tbox_edge old[32];
+	unsigned lost;
+	for (int i = 0; i < 64 && bl_tbox_edges(a->trig.box, old, 32, &lost) > 0; i++)
+		;
 	a->trig.width_ticks = (uint32_t)(db->trigger.width_us * (BL_TBOX_TICK_HZ / 1000000u));
 	for (int i = 0; i < 4; i++)
 		trig_sync(&a->trig, true);

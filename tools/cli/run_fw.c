@@ -1,0 +1,291 @@
+/* run_fw.c: `beamloop run`'s controller part: beamloop-fw on the virtual beamline, commanded
+ * over CurveZMQ as the agent does: puck scan, sample cycles, one print, edges counted. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "barcode_proto.h"
+#include "proto/fw_client.h"
+#include "proto/fw_keys.h"
+#include "run_live.h"
+
+struct run_fw {
+	char dir[64], key[128];
+	pid_t pid;
+	struct bl_fw_client *c;
+	int tagged_sample, tagged_print, untagged, missing;
+	int measured, quarantined, mismatched;
+};
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+	return s ? s : "";
+}
+
+static int num(const cJSON *o, const char *k)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(x) ? x->valueint : -1;
+}
+
+/* Keys, allow-list and the inventory of the first puck (the simulator's labels). */
+static int prepare(struct run_fw *r, const struct bl_hwdb *db, char *pub, char *sec)
+{
+	snprintf(r->dir, sizeof(r->dir), "/tmp/beamloop-run-XXXXXX");
+	if (!mkdtemp(r->dir))
+		return -errno;
+	char err[256], p[160], fw_pub[BL_FW_KEY_Z85_LEN + 1];
+	snprintf(r->key, sizeof(r->key), "%s/fw", r->dir);
+	snprintf(p, sizeof(p), "%s/agent", r->dir);
+	if (bl_fw_keys_generate(r->key, fw_pub, err, sizeof(err)) ||
+	    bl_fw_keys_generate(p, pub, err, sizeof(err)) ||
+	    bl_fw_keys_load(p, NULL, sec, err, sizeof(err))) {
+		fprintf(stderr, "beamloop: %s\n", err);
+		return -EIO;
+	}
+	snprintf(p, sizeof(p), "%s/allow", r->dir);
+	FILE *f = fopen(p, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%s\n", pub);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/inventory.json", r->dir);
+	if (!(f = fopen(p, "w")))
+		return -errno;
+	const struct bl_hwdb_puck *pk = &db->robot.pucks[0];
+	fprintf(f, "[\n");
+	for (size_t s = 1; s <= pk->nslots; s++) {
+		char code[16];
+		bl_bc_sim_code(pk->id, (int)s, code);
+		fprintf(f, "  {\"puck\": %d, \"slot\": %zu, \"barcode\": \"%s\"}%s\n", pk->id, s,
+			code, s < pk->nslots ? "," : "");
+	}
+	fprintf(f, "]\n");
+	fclose(f);
+	return 0;
+}
+
+static int start_fw(struct run_fw *r, const char *hwdb, char *server_key)
+{
+	int p[2];
+	if (pipe(p))
+		return -errno;
+	char inv[128], jr[128], allow[128], log[128];
+	snprintf(inv, sizeof(inv), "%s/inventory.json", r->dir);
+	snprintf(jr, sizeof(jr), "%s/journal.sqlite", r->dir);
+	snprintf(allow, sizeof(allow), "%s/allow", r->dir);
+	snprintf(log, sizeof(log), "%s/fw.log", r->dir);
+	r->pid = fork();
+	if (r->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		dup2(p[1], 1);
+		close(p[0]);
+		FILE *l = fopen(log, "w");
+		if (l)
+			dup2(fileno(l), 2);
+		execl(BL_BINARY_DIR "/firmware/beamloop-fw", "beamloop-fw", "--hwdb", hwdb,
+		      "--inventory", inv, "--journal", jr, "--key", r->key, "--allow", allow,
+		      "--frames", "5", "--count-time", "0.05", "--period", "0.1", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	FILE *f = fdopen(p[0], "r");
+	char line[512] = "";
+	bool ok = f && fgets(line, sizeof(line), f) && !strncmp(line, "ready ", 6);
+	if (f)
+		fclose(f);
+	const char *k = strstr(line, "key=");
+	if (!ok || !k) {
+		fprintf(stderr, "beamloop: beamloop-fw did not start (see %s)\n", log);
+		return -EIO;
+	}
+	snprintf(server_key, BL_FW_KEY_Z85_LEN + 1, "%s", k + 4);
+	line[strcspn(line, "\n")] = 0;
+	printf("  beamloop-fw up: %s\n", line);
+	return 0;
+}
+
+/* Events since the last call: progress lines for notes, counts for edges. */
+static void drain(struct run_fw *r, int wait_ms)
+{
+	struct bl_fw_event ev = {0};
+	while (bl_fw_client_event(r->c, wait_ms, &ev) == 0) {
+		wait_ms = 0;
+		const cJSON *d = ev.data;
+		if (!d) {
+			bl_fw_event_clear(&ev);
+			continue;
+		}
+		if (!strcmp(ev.topic, "edge") && !strcmp(str(d, "kind"), "frame")) {
+			bool s = cJSON_GetObjectItemCaseSensitive(d, "sample") != NULL;
+			bool p = cJSON_GetObjectItemCaseSensitive(d, "print") != NULL;
+			r->tagged_sample += s;
+			r->tagged_print += p;
+			r->untagged += !s && !p;
+		} else if (!strcmp(ev.topic, "edge") && !strcmp(str(d, "kind"), "missing")) {
+			r->missing++;
+		} else if (!strcmp(ev.topic, "note")) {
+			const char *w = str(d, "what");
+			if (!strcmp(w, "measured") || !strcmp(w, "quarantine") ||
+			    !strcmp(w, "mismatch"))
+				printf("  sample %d: %s\n", num(d, "sample"), w);
+			else if (!strncmp(w, "print_", 6) || !strcmp(w, "heated") ||
+				 !strcmp(w, "primed"))
+				printf("  print: %s\n", w);
+		}
+		bl_fw_event_clear(&ev);
+	}
+}
+
+/* Polls status until both cycles are idle with nothing queued or pending; the last status. */
+static cJSON *wait_idle(struct run_fw *r, int limit_s)
+{
+	for (int i = 0; i < limit_s * 10; i++) {
+		drain(r, 100);
+		cJSON *st = NULL;
+		if (bl_fw_client_call(r->c, "status", NULL, 3000, &st) == 0 &&
+		    !strcmp(str(st, "state"), "idle") && num(st, "queued") == 0 &&
+		    !strcmp(str(cJSON_GetObjectItemCaseSensitive(st, "print"), "state"), "idle")) {
+			bool pending = false;
+			const cJSON *p;
+			cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(st, "positions"))
+			    pending |= !strcmp(str(p, "scan"), "pending");
+			if (!pending)
+				return st;
+		}
+		cJSON_Delete(st);
+	}
+	return NULL;
+}
+
+static int call(struct run_fw *r, const char *cmd, const char *args)
+{
+	cJSON *rep = NULL;
+	int rc = bl_fw_client_call_json(r->c, cmd, args, 5000, &rep);
+	if (rc)
+		fprintf(stderr, "beamloop: %s %s: %s\n", cmd, args ? args : "",
+			rep ? str(rep, "message") : strerror(-rc));
+	cJSON_Delete(rep);
+	return rc;
+}
+
+static int campaign(struct run_fw *r, const struct bl_hwdb *db, struct bl_vbl *v, int nsamples)
+{
+	int puck = db->robot.pucks[0].id;
+	char args[1024];
+	snprintf(args, sizeof(args), "{\"puck\": %d}", puck);
+	printf("  scanning puck %d (slot 5 unreadable, slot 10 carries another sample's label)\n",
+	       puck);
+	if (call(r, "scan", args))
+		return -EIO;
+	cJSON *st = wait_idle(r, 300);
+	if (!st)
+		return -ETIMEDOUT;
+	int queued = 0;
+	const cJSON *p;
+	int i = 0;
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(st, "positions"))
+	{
+		const char *scan = str(p, "scan");
+		if (strcmp(scan, "ok"))
+			printf("  slot %d (%s): %s, never mounted\n", num(p, "slot"),
+			       str(p, "barcode"), scan);
+		else if (queued < nsamples) {
+			snprintf(args, sizeof(args), "{\"sample\": %d}", i);
+			queued += call(r, "queue", args) == 0;
+		}
+		i++;
+	}
+	cJSON_Delete(st);
+	printf("  %d samples queued\n", queued);
+	if (!(st = wait_idle(r, 600)))
+		return -ETIMEDOUT;
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(st, "counters");
+	r->measured = num(k, "measured");
+	r->quarantined = num(k, "quarantined");
+	r->mismatched = num(k, "mismatched");
+	cJSON_Delete(st);
+	(void)v;
+	char sp[64] = "";
+	for (size_t h = 0; h < db->printer.nheaters; h++)
+		snprintf(sp + strlen(sp), sizeof(sp) - strlen(sp), "%s%d", h ? ", " : "",
+			 40 + 10 * (int)h);
+	if (db->printer.pump[0]) {
+		snprintf(args, sizeof(args),
+			 "{\"label\": \"demo-stage\", \"mode\": \"stage\", \"flow_ul_min\": 60, "
+			 "\"speed_mm_s\": 20, \"gap_um\": 120, \"length_mm\": 80, \"setpoint_c\": "
+			 "[%s], \"prime_volume_ul\": 4, \"delays_s\": [0.2, 0.5, 1.0, 2.0], "
+			 "\"count_time_s\": 0.05}",
+			 sp);
+		printf("  printing one stage film (60 ul/min, 20 mm/s, 4 frames while it dries)\n");
+		if (call(r, "print", args))
+			return -EIO;
+		if (!(st = wait_idle(r, 300)))
+			return -ETIMEDOUT;
+		cJSON_Delete(st);
+	}
+	drain(r, 700); /* the last edge records */
+	return 0;
+}
+
+int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples)
+{
+	struct run_fw r = {0};
+	char pub[BL_FW_KEY_Z85_LEN + 1], sec[BL_FW_KEY_Z85_LEN + 1], srv[BL_FW_KEY_Z85_LEN + 1];
+	printf("\ncontroller: beamloop-fw on the virtual beamline, commanded over CurveZMQ\n");
+	if (!db->robot.npucks || prepare(&r, db, pub, sec))
+		return -EINVAL;
+	char ans[128], code[16], cmd[64];
+	int puck = db->robot.pucks[0].id;
+	snprintf(cmd, sizeof(cmd), "label %d 5 none", puck);
+	bl_vbl_ctl(v, db->barcode.device, cmd, ans, sizeof(ans));
+	bl_bc_sim_code(puck, 3, code);
+	snprintf(cmd, sizeof(cmd), "label %d 10 %s", puck, code);
+	bl_vbl_ctl(v, db->barcode.device, cmd, ans, sizeof(ans));
+	int rc = start_fw(&r, db->file, srv);
+	if (!rc) {
+		struct bl_fw_client_config cc = {
+		    .server_key = srv, .public_key = pub, .secret_key = sec};
+		rc = bl_fw_client_open(&r.c, &cc);
+	}
+	if (!rc) {
+		bl_fw_client_subscribe(r.c, "note");
+		bl_fw_client_subscribe(r.c, "edge");
+		sleep_ms(300); /* the subscriptions reach the controller */
+		rc = campaign(&r, db, v, nsamples);
+	}
+	bl_fw_client_close(r.c);
+	if (r.pid > 0) {
+		kill(r.pid, SIGTERM);
+		waitpid(r.pid, NULL, 0);
+	}
+	if (rc)
+		printf("controller: FAILED (%s; log in %s/fw.log)\n", strerror(-rc), r.dir);
+	else
+		printf(
+		    "controller: %d samples measured, %d quarantined (unreadable), %d mismatched "
+		    "(wrong label, never measured); frames tagged: %d with their sample, %d with "
+		    "the printer state, %d untagged, %d missing\n",
+		    r.measured, r.quarantined, r.mismatched, r.tagged_sample, r.tagged_print,
+		    r.untagged, r.missing);
+	if (!rc) {
+		char rm[128];
+		snprintf(rm, sizeof(rm), "rm -rf %s", r.dir);
+		if (system(rm) != 0)
+			fprintf(stderr, "beamloop: could not remove %s\n", r.dir);
+	}
+	return rc;
+}
