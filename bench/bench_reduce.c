@@ -1,0 +1,166 @@
+/* bench_reduce.c: frames/s of this project's CPU 1D integration beside pyFAI's integrate1d_ng
+ * (csr), same frames, geometry and corrections, same run; Pilatus 1M (no split, bbox) and
+ * Eiger 4M (no split). Usage: bench_reduce [--seconds S] [--no-peer]. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bl_kernels.h"
+#include "bl_reduce.h"
+
+#define NFRAMES 8
+#define NPT	1000
+
+struct bench_case {
+	const char *name;
+	int nrows, ncols;
+	double pixel_um, bcx, bcy, dist_mm;
+	enum bl_reduce_split split;
+};
+
+static const struct bench_case cases[] = {
+    {"pilatus1m", 1043, 981, 172, 470.3, 610.8, 1500, BL_REDUCE_SPLIT_NONE},
+    {"pilatus1m", 1043, 981, 172, 470.3, 610.8, 1500, BL_REDUCE_SPLIT_BBOX},
+    {"eiger4m", 2167, 2070, 75, 1030.2, 1100.7, 2000, BL_REDUCE_SPLIT_NONE},
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static unsigned rng = 2463534242u;
+static double uni(void)
+{
+	rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
+	return rng / 4294967296.0;
+}
+
+static int dump(const char *dir, const char *name, const void *buf, size_t n)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	size_t w = fwrite(buf, 1, n, f);
+	return fclose(f) == 0 && w == n ? 0 : -1;
+}
+
+static double peer_fps(const char *dir, const struct bench_case *c, double secs)
+{
+	char cmd[1024];
+	/* glibc returns large blocks to the OS after each numpy temporary unless told not to. */
+	snprintf(cmd, sizeof(cmd),
+		 "MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TOP_PAD_=536870912 OMP_NUM_THREADS=2 "
+		 "/usr/bin/python3 %s/bench_reduce_pyfai.py %s %s %d %d %g %g %g %g %s %g",
+		 BL_BENCH_DIR, dir, c->name, c->nrows, c->ncols, c->pixel_um, c->bcx, c->bcy,
+		 c->dist_mm, c->split == BL_REDUCE_SPLIT_BBOX ? "bbox" : "no", secs);
+	FILE *p = popen(cmd, "r");
+	double fps = NAN;
+	char line[256];
+	while (p && fgets(line, sizeof(line), p))
+		sscanf(line, "fps %lf", &fps);
+	if (p)
+		pclose(p);
+	return fps;
+}
+
+int main(int argc, char **argv)
+{
+	double secs = 3;
+	int peer = 1;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+			secs = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--no-peer"))
+			peer = 0;
+	}
+	printf("%s, %d threads; %d bins in q, %d distinct frames cycled\n", bl_kern_build_info(),
+	       bl_kern_cpu_threads(), NPT, NFRAMES);
+	printf("%-10s %-6s %12s %12s %7s\n", "detector", "split", "beamloop/s", "pyFAI csr/s",
+	       "ratio");
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const struct bench_case *c = &cases[k];
+		size_t n = (size_t)c->nrows * c->ncols;
+		float *fr = malloc(n * 4 * NFRAMES), *dark = malloc(n * 4), *flat = malloc(n * 4);
+		uint8_t *mask = malloc(n);
+		if (!fr || !dark || !flat || !mask)
+			return 1;
+		for (size_t x = 0; x < n; x++) {
+			int i = (int)(x / c->ncols), j = (int)(x % c->ncols);
+			dark[x] = (float)(5 + 2 * uni());
+			flat[x] = (float)(0.9 + 0.2 * uni());
+			mask[x] = (i > 400 && i < 420 && j > 100 && j < 600);
+			double r = hypot(i - c->bcy, j - c->bcx), mean = 20 + 5000 / (1 + r / 40);
+			for (int f = 0; f < NFRAMES; f++) {
+				float v =
+				    (float)floor(dark[x] + mean + sqrt(mean) * (uni() - 0.5) * 3);
+				if (i % 212 >= 195 || j % 494 >= 487)
+					v = -1;
+				fr[f * n + x] = v;
+			}
+		}
+		struct bl_reduce_geometry g = {.nrows = c->nrows,
+					       .ncols = c->ncols,
+					       .pixel_x_um = c->pixel_um,
+					       .pixel_y_um = c->pixel_um,
+					       .distance_mm = c->dist_mm,
+					       .beam_center_x_px = c->bcx,
+					       .beam_center_y_px = c->bcy,
+					       .wavelength_nm = 0.1};
+		struct bl_reduce_config cf = {.unit = BL_REDUCE_Q_NM,
+					      .split = c->split,
+					      .nbins = NPT,
+					      .dark = dark,
+					      .flat = flat,
+					      .mask = mask,
+					      .solid_angle = true,
+					      .polarization = true,
+					      .polarization_factor = 0.99,
+					      .mask_negative = true};
+		struct bl_reduce_plan *p;
+		if (bl_reduce_plan_create(&g, &cf, &p) < 0)
+			return 1;
+		static double mean[NPT], sem[NPT], sig[NPT], var[NPT], nrm[NPT], cnt[NPT];
+		struct bl_reduce_result r = {.mean = mean,
+					     .sem = sem,
+					     .signal = sig,
+					     .variance = var,
+					     .norm = nrm,
+					     .count = cnt};
+		bl_reduce_integrate1d(p, fr, 2.5, &r); /* warm up */
+		long it = 0;
+		double t0 = now(), t;
+		do {
+			for (int f = 0; f < NFRAMES; f++, it++)
+				bl_reduce_integrate1d(p, fr + f * n, 2.5, &r);
+			t = now() - t0;
+		} while (t < secs);
+		double fps = it / t, pfps = NAN;
+		bl_reduce_plan_free(p);
+		if (peer) {
+			char dir[] = "/tmp/bl_bench_reduce_XXXXXX";
+			if (mkdtemp(dir) && !dump(dir, "frames.bin", fr, n * 4 * NFRAMES) &&
+			    !dump(dir, "dark.bin", dark, n * 4) &&
+			    !dump(dir, "flat.bin", flat, n * 4) && !dump(dir, "mask.bin", mask, n))
+				pfps = peer_fps(dir, c, secs);
+			char cmd[600];
+			snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+			if (system(cmd) != 0)
+				fprintf(stderr, "could not remove %s\n", dir);
+		}
+		printf("%-10s %-6s %12.1f %12.1f %7.2f\n", c->name,
+		       c->split == BL_REDUCE_SPLIT_BBOX ? "bbox" : "no", fps, pfps, fps / pfps);
+		fflush(stdout);
+		free(fr);
+		free(dark);
+		free(flat);
+		free(mask);
+	}
+	return 0;
+}

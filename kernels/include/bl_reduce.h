@@ -1,0 +1,96 @@
+/* bl_reduce.h: frame reduction: detector geometry, a precomputed plan, and azimuthal integration.
+ */
+#ifndef BL_REDUCE_H
+#define BL_REDUCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Detector geometry in Fit2D terms (as hwdb's `detector:` block; see kernels/README.md for the
+ * mapping onto pyFAI's poni/rot1..3). Pixel (row r, column c) covers [c, c+1) x [r, r+1) in
+ * pixel coordinates, so its centre is (c + 0.5, r + 0.5), as in Fit2D and pyFAI. */
+struct bl_reduce_geometry {
+	int nrows, ncols;	       /* frame shape: slow (y) then fast (x) */
+	double pixel_x_um, pixel_y_um; /* pixel pitch along columns (x) and rows (y) */
+	double distance_mm;	       /* sample to where the direct beam meets the detector */
+	double beam_center_x_px;       /* direct beam on the detector, pixel coordinates */
+	double beam_center_y_px;
+	double wavelength_nm;
+	double tilt_deg;       /* detector tilt (Fit2D) */
+	double tilt_plane_deg; /* rotation of the tilt plane (Fit2D) */
+	double incidence_deg;  /* grazing incidence angle (GI mapping; unused by 1D/2D) */
+};
+
+enum bl_reduce_unit {
+	BL_REDUCE_Q_NM = 0,   /* q = 4 pi sin(theta) / lambda in nm^-1 */
+	BL_REDUCE_2TH_DEG = 1 /* scattering angle 2 theta in degrees */
+};
+
+enum bl_reduce_split {
+	BL_REDUCE_SPLIT_NONE = 0, /* each pixel goes whole to the bin of its centre */
+	BL_REDUCE_SPLIT_BBOX = 1  /* spread over its radial bounding box (pyFAI "bbox") */
+};
+
+/* What a plan integrates and which corrections it applies. Arrays are nrows*ncols, row-major, and
+ * are copied into the plan (the caller may free them afterwards); NULL means "none". */
+struct bl_reduce_config {
+	enum bl_reduce_unit unit;
+	enum bl_reduce_split split;
+	int nbins;
+	double range_min, range_max; /* in UNIT; both 0: span of the unmasked pixels (as pyFAI) */
+	const float *dark;	     /* subtracted from the signal (treated as noiseless) */
+	const float *flat;	     /* divides (enters the normalization); <= 0 or NaN masks */
+	const uint8_t *mask;	     /* static mask, nonzero = masked */
+	bool solid_angle;	     /* divide by cos^3 of the incidence on the detector */
+	bool polarization;	     /* divide by the polarization factor (pyFAI's formula) */
+	double polarization_factor;  /* -1..1; 0.99 is typical of a synchrotron */
+	bool mask_negative;	     /* dynamic mask: raw < 0 (Pilatus gaps -1, bad -2) */
+	double saturation;	     /* dynamic mask: raw >= saturation; 0 disables */
+};
+
+struct bl_reduce_plan;
+
+/* Per bin results; each pointer names NBINS doubles to fill, or NULL to skip that quantity. The
+ * sums are over the valid pixels of the bin, each weighted by its fraction c in the bin:
+ * signal = sum c (raw - dark), variance = sum c^2 max(raw, 1) (Poisson), norm = sum c n with
+ * n = flat * solid angle * polarization * NORMALIZATION, count = sum c. Then mean = signal / norm,
+ * sem = sqrt(variance) / norm (the uncertainty of the mean; pyFAI 0.21's "sigma"), and
+ * sigma = sqrt(variance / sum c^2 n^2) (the spread of one pixel; pyFAI 2023's "std"). Empty
+ * bins read 0. */
+struct bl_reduce_result {
+	double *radial; /* bin centres in the plan's unit */
+	double *signal, *variance, *norm, *count;
+	double *mean, *sigma, *sem;
+};
+
+/* Precomputes per-pixel positions and corrections and the bin lookup table (CSR). Returns 0 and
+ * the plan in *OUT, -EINVAL on a bad geometry or configuration, -ENOMEM. */
+int bl_reduce_plan_create(const struct bl_reduce_geometry *g, const struct bl_reduce_config *c,
+			  struct bl_reduce_plan **out);
+void bl_reduce_plan_free(struct bl_reduce_plan *p);
+
+int bl_reduce_plan_nbins(const struct bl_reduce_plan *p);
+/* The radial range [min, max) the bins cover, in the plan's unit. */
+void bl_reduce_plan_range(const struct bl_reduce_plan *p, double *min, double *max);
+/* Non-zero entries of the lookup table (pixel fractions). */
+long bl_reduce_plan_nnz(const struct bl_reduce_plan *p);
+
+/* Integrates one frame (nrows*ncols floats). NORMALIZATION scales the normalization (monitor
+ * counts times exposure, 1 for none; must be > 0). Allocates nothing. 0 or -EINVAL. */
+int bl_reduce_integrate1d(const struct bl_reduce_plan *p, const float *frame, double normalization,
+			  struct bl_reduce_result *out);
+
+/* Position of the centre of pixel (ROW, COL): 2 theta and chi in radians, q in nm^-1. chi is
+ * atan2(y, x) in the lab frame of pyFAI (chiArray). */
+void bl_reduce_pixel_position(const struct bl_reduce_geometry *g, int row, int col, double *tth,
+			      double *chi, double *q);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,221 @@
+/* test_reduce.c: 1D azimuthal integration on small synthetic frames with known answers. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "../check.h"
+#include "bl_reduce.h"
+
+#define NR 64
+#define NC 80
+#define NB 40
+
+static const struct bl_reduce_geometry geo = {.nrows = NR,
+					      .ncols = NC,
+					      .pixel_x_um = 172,
+					      .pixel_y_um = 172,
+					      .distance_mm = 100,
+					      .beam_center_x_px = 30.5,
+					      .beam_center_y_px = 20.25,
+					      .wavelength_nm = 0.1};
+
+static double prof[8][NB];
+
+static struct bl_reduce_result res(void)
+{
+	struct bl_reduce_result r = {prof[0], prof[1], prof[2], prof[3],
+				     prof[4], prof[5], prof[6], prof[7]};
+	return r;
+}
+
+/* Uniform frame, all corrections off: every non-empty bin reads the value, sem = sqrt(v/n). */
+static void test_uniform(enum bl_reduce_split split)
+{
+	struct bl_reduce_config c = {.unit = BL_REDUCE_Q_NM, .split = split, .nbins = NB};
+	struct bl_reduce_plan *p;
+	CHECK_EQ_INT(bl_reduce_plan_create(&geo, &c, &p), 0);
+	static float f[NR * NC];
+	for (int i = 0; i < NR * NC; i++)
+		f[i] = 25.0f;
+	struct bl_reduce_result r = res();
+	CHECK_EQ_INT(bl_reduce_integrate1d(p, f, 1.0, &r), 0);
+	double total = 0;
+	for (int b = 0; b < NB; b++) {
+		total += r.count[b];
+		if (r.count[b] > 0) {
+			CHECK_NEAR(r.mean[b], 25.0, 1e-9);
+			CHECK_NEAR(r.sem[b],
+				   sqrt(25.0 * (split ? r.variance[b] / 25.0 : r.count[b])) /
+				       r.norm[b],
+				   1e-9);
+			CHECK_NEAR(r.sigma[b], 5.0, 1e-9); /* spread of one pixel */
+		}
+	}
+	CHECK_NEAR(total, NR * NC, 1e-3); /* every pixel counted once, split or not */
+	if (split == BL_REDUCE_SPLIT_NONE)
+		CHECK_EQ_INT(bl_reduce_plan_nnz(p), NR * NC);
+	else
+		CHECK(bl_reduce_plan_nnz(p) > NR * NC);
+	bl_reduce_plan_free(p);
+}
+
+/* A ring of pixels at one q lands in the bin that holds that q. */
+static void test_ring(void)
+{
+	struct bl_reduce_config c = {.unit = BL_REDUCE_Q_NM, .nbins = NB};
+	struct bl_reduce_plan *p;
+	CHECK_EQ_INT(bl_reduce_plan_create(&geo, &c, &p), 0);
+	double lo, hi;
+	bl_reduce_plan_range(p, &lo, &hi);
+	double width = (hi - lo) / NB;
+	int target = 17;
+	static float f[NR * NC];
+	int in_ring = 0;
+	for (int i = 0; i < NR; i++)
+		for (int j = 0; j < NC; j++) {
+			double tth, chi, q;
+			bl_reduce_pixel_position(&geo, i, j, &tth, &chi, &q);
+			/* independent check of q for an untilted detector */
+			double dx = (j + 0.5 - geo.beam_center_x_px) * 172e-6;
+			double dy = (i + 0.5 - geo.beam_center_y_px) * 172e-6;
+			double t2 = atan(sqrt(dx * dx + dy * dy) / 0.1);
+			CHECK_NEAR(q, 4 * M_PI / 0.1 * sin(t2 / 2), 1e-5);
+			int b = (int)((q - lo) / width);
+			f[i * NC + j] = b == target ? 1000.0f : 0.0f;
+			in_ring += b == target;
+		}
+	struct bl_reduce_result r = res();
+	CHECK_EQ_INT(bl_reduce_integrate1d(p, f, 1.0, &r), 0);
+	CHECK(in_ring > 0);
+	for (int b = 0; b < NB; b++)
+		CHECK_NEAR(r.mean[b], b == target ? 1000.0 : 0.0, 1e-9);
+	CHECK_NEAR(r.count[target], in_ring, 0);
+	CHECK_NEAR(r.radial[target], lo + (target + 0.5) * width, 1e-9);
+	bl_reduce_plan_free(p);
+}
+
+/* Dark, flat, solid angle, polarization and a monitor: the mean of (raw - dark) / n is recovered,
+ * variance is sum max(raw, 1), and the dynamic and static masks drop exactly their pixels. */
+static void test_corrections_and_masks(void)
+{
+	static float dark[NR * NC], flat[NR * NC], f[NR * NC];
+	static uint8_t mask[NR * NC];
+	for (int i = 0; i < NR * NC; i++) {
+		dark[i] = 2.0f;
+		flat[i] = 0.5f + (float)(i % 7) * 0.1f;
+		mask[i] = i % 13 == 0;
+	}
+	struct bl_reduce_config c = {.unit = BL_REDUCE_2TH_DEG,
+				     .nbins = NB,
+				     .dark = dark,
+				     .flat = flat,
+				     .mask = mask,
+				     .solid_angle = true,
+				     .polarization = true,
+				     .polarization_factor = 0.95,
+				     .mask_negative = true,
+				     .saturation = 1e6};
+	struct bl_reduce_plan *p;
+	CHECK_EQ_INT(bl_reduce_plan_create(&geo, &c, &p), 0);
+	bl_reduce_plan_free(p);
+	/* sa and pol are smooth in q; flat, dark and monitor are tested exactly with them off */
+	c.solid_angle = false;
+	c.polarization = false;
+	CHECK_EQ_INT(bl_reduce_plan_create(&geo, &c, &p), 0);
+	int nneg = 0, nsat = 0;
+	for (int i = 0; i < NR * NC; i++) {
+		f[i] = dark[i] + 40.0f * flat[i] * 3.0f; /* monitor 3 */
+		if (i % 17 == 3)
+			f[i] = -1.0f, nneg += !mask[i];
+		if (i % 19 == 5)
+			f[i] = 2e6f, nsat += !mask[i];
+		if (i % 23 == 7)
+			f[i] = NAN;
+	}
+	struct bl_reduce_result r = res();
+	CHECK_EQ_INT(bl_reduce_integrate1d(p, f, 3.0, &r), 0);
+	double cnt = 0, var = 0, var_want = 0;
+	for (int b = 0; b < NB; b++) {
+		cnt += r.count[b];
+		var += r.variance[b];
+		if (r.count[b] > 0)
+			CHECK_NEAR(r.mean[b], 40.0, 1e-4);
+	}
+	int valid = 0;
+	for (int i = 0; i < NR * NC; i++)
+		if (!mask[i] && f[i] >= 0 && f[i] < 1e6) {
+			valid++;
+			var_want += fmax(f[i], 1.0);
+		}
+	CHECK_NEAR(cnt, valid, 1e-6);
+	CHECK_NEAR(var, var_want, 1e-6 * var_want);
+	CHECK(nneg > 0 && nsat > 0);
+	CHECK_EQ_INT(bl_reduce_integrate1d(p, f, 0.0, &r), -EINVAL);
+	bl_reduce_plan_free(p);
+}
+
+/* Poisson frames: the propagated sem matches the scatter of the mean over many frames. */
+static void test_poisson_variance(void)
+{
+	struct bl_reduce_config c = {.unit = BL_REDUCE_Q_NM,
+				     .split = BL_REDUCE_SPLIT_BBOX,
+				     .nbins = 10,
+				     .solid_angle = true};
+	struct bl_reduce_plan *p;
+	CHECK_EQ_INT(bl_reduce_plan_create(&geo, &c, &p), 0);
+	static float f[NR * NC];
+	enum { NF = 400 };
+	double m1[10] = {0}, m2[10] = {0}, sem[10] = {0};
+	unsigned s = 12345;
+	for (int k = 0; k < NF; k++) {
+		for (int i = 0; i < NR * NC; i++) { /* Poisson(50) by inversion */
+			double u, pr = exp(-50.0), cum = pr;
+			int x = 0;
+			s = s * 1103515245u + 12345u;
+			u = (s >> 8) / 16777216.0;
+			while (u > cum && x < 200) {
+				x++;
+				pr *= 50.0 / x;
+				cum += pr;
+			}
+			f[i] = (float)x;
+		}
+		struct bl_reduce_result r = res();
+		bl_reduce_integrate1d(p, f, 1.0, &r);
+		for (int b = 0; b < 10; b++) {
+			m1[b] += r.mean[b];
+			m2[b] += r.mean[b] * r.mean[b];
+			sem[b] += r.sem[b] / NF;
+		}
+	}
+	for (int b = 0; b < 10; b++) {
+		if (prof[4][b] < 50)
+			continue;
+		double mu = m1[b] / NF, sd = sqrt(m2[b] / NF - mu * mu);
+		CHECK(fabs(sd / sem[b] - 1) < 0.15); /* 400 frames: ~4% scatter of the estimate */
+	}
+	bl_reduce_plan_free(p);
+}
+
+static void test_bad_input(void)
+{
+	struct bl_reduce_config c = {.unit = BL_REDUCE_Q_NM, .nbins = 0};
+	struct bl_reduce_plan *p = NULL;
+	CHECK_EQ_INT(bl_reduce_plan_create(&geo, &c, &p), -EINVAL);
+	CHECK(p == NULL);
+	struct bl_reduce_geometry g = geo;
+	g.wavelength_nm = 0;
+	c.nbins = 10;
+	CHECK_EQ_INT(bl_reduce_plan_create(&g, &c, &p), -EINVAL);
+}
+
+int main(void)
+{
+	test_uniform(BL_REDUCE_SPLIT_NONE);
+	test_uniform(BL_REDUCE_SPLIT_BBOX);
+	test_ring();
+	test_corrections_and_masks();
+	test_poisson_variance();
+	test_bad_input();
+	return CHECK_DONE();
+}
