@@ -18,6 +18,10 @@ PKGS=(
   libmicrohttpd-dev libcurl4-openssl-dev
   # protocol peers the tests check against (servers this project did not write)
   python3 python3-pymodbus python3-serial python3-serial-asyncio
+  # peer readers of the agent's NeXus files (h5py with Debian's bitshuffle plugin, silx)
+  python3-h5py python3-silx
+  # peer for the reduction kernels' accuracy tests and benchmark (pyFAI)
+  python3-pyfai
   # peer baseline for the controller loop benchmark (cyclictest)
   rt-tests
 )

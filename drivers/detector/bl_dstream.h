@@ -114,6 +114,8 @@ struct bl_dstream_event {
 	enum bl_denc encoding;
 	const void *pixels; /* in the series buffer: valid until the next call */
 	size_t pixel_bytes;
+	const void *encoded; /* the data part as it came (encoding above): valid until the next
+				call, like pixels (bl_dstream_feed: the caller's part) */
 	size_t encoded_bytes;
 	bool hash_checked;
 	uint64_t missing_before; /* frames skipped just before this one */

@@ -377,6 +377,7 @@ static int on_image(struct bl_dstream *s, const struct bl_dpart *parts, size_t n
 	ev->encoding = im.enc;
 	ev->pixels = buf;
 	ev->pixel_bytes = bytes;
+	ev->encoded = data->data;
 	ev->encoded_bytes = data->size;
 	ev->start_ns = im.start;
 	ev->stop_ns = im.stop;

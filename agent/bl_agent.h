@@ -1,0 +1,59 @@
+/* bl_agent.h: the host agent's ingest pipeline: detector stream in, controller edges in, joined
+ * frames out to NeXus files indexed in SQLite. */
+#ifndef BL_AGENT_H
+#define BL_AGENT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bl_agent_index.h"
+#include "bl_dstream.h"
+#include "bl_join.h"
+#include "bl_nx.h"
+#include "proto/fw_client.h"
+
+struct bl_agent_config {
+	const char *stream;		      /* detector stream endpoint (ZMQ PULL connects) */
+	const struct bl_fw_client_config *fw; /* the controller; NULL: none (frames untagged) */
+	const char *out_dir;		      /* files go to OUT_DIR/YYYYMMDD/ */
+	const char *index_path;		      /* NULL: OUT_DIR/index.sqlite */
+	/* Static metadata. width/height are the sensor's: a smaller frame is a binned sensor,
+	 * so pixel size and beam centre are scaled to the frame (as bl-detector-sim bins). */
+	struct bl_nx_static geom;
+	uint64_t wait_us;			  /* how long a frame waits for its edge (0: 2 s) */
+	unsigned slots;				  /* frames that can wait at once (0: 64) */
+	void (*log)(void *ctx, const char *line); /* NULL: stderr */
+	void *log_ctx;
+};
+
+struct bl_agent_counters {
+	struct bl_dstream_counters stream;
+	struct bl_join_counters join;
+	uint64_t bad_events;	/* controller events that were not edge records */
+	uint64_t events_missed; /* controller events lost (seq gaps) */
+	uint64_t files_opened, files_closed, files_failed;
+	uint64_t frames_written; /* frames in files */
+	uint64_t frames_refused; /* frames not stored because their series' file failed */
+	uint64_t series_refused; /* series whose file could not be created or written */
+};
+
+struct bl_agent;
+
+/* Opens the index, connects the stream and subscribes to "edge". 0 or -errno, ERR says why. */
+int bl_agent_new(struct bl_agent **out, const struct bl_agent_config *cfg, char *err, size_t errsz);
+/* Closes an open file (status "interrupted", waiting frames stored untagged) and frees. */
+void bl_agent_free(struct bl_agent *a);
+
+/* One round: edges, up to a batch of stream messages, timed-out frames, idle flush; waits at
+ * most TIMEOUT_MS when nothing is there. 0 or -errno (socket failure). */
+int bl_agent_step(struct bl_agent *a, int timeout_ms);
+/* Steps until *STOP. */
+int bl_agent_run(struct bl_agent *a, atomic_bool *stop);
+
+/* A snapshot (any thread). */
+void bl_agent_counters(struct bl_agent *a, struct bl_agent_counters *out);
+/* The path of the file of the last series that had one ("" when none); any thread. */
+void bl_agent_last_file(struct bl_agent *a, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,86 @@
+/* bl_nx.h: the NeXus/HDF5 (NXsas) file of one measurement: static metadata once, each frame as
+ * one bitshuffle-LZ4 chunk (direct chunk write) with its trigger-edge metadata, SWMR. */
+#ifndef BL_NX_H
+#define BL_NX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bl_dstream.h"
+#include "bl_join.h"
+
+/* The bitshuffle HDF5 filter (Debian's `bitshuffle`, libh5bshuf.so) and its options. */
+#define BL_NX_FILTER_BSHUF 32008
+#define BL_NX_BSHUF_LZ4	   2
+
+/* What is written once per file. */
+struct bl_nx_static {
+	char title[128];
+	char beamline[64];
+	char source[64];   /* facility / source name */
+	char detector[96]; /* detector description */
+	double distance_m; /* sample to detector */
+	double x_pixel_m, y_pixel_m;
+	double beam_x_px, beam_y_px; /* beam centre on the frame, pixels */
+	double wavelength_A;
+	double incidence_deg; /* grazing incidence (GISAXS), NaN when unknown */
+	double count_time_s, frame_time_s;
+	uint64_t series;
+	int width, height; /* frame shape (fast, slow) */
+	enum bl_dtype type;
+};
+
+/* One frame: its chunk (bitshuffle-LZ4, the filter's chunk format) and its edge (NULL:
+ * untagged). */
+struct bl_nx_frame {
+	uint64_t frame;
+	const void *chunk;
+	size_t chunk_bytes;
+	uint64_t start_ns; /* exposure start on the detector's clock since arm */
+	const struct bl_edge *edge;
+};
+
+/* Totals stored in /entry/ingest (rewritten at each flush). */
+struct bl_nx_totals {
+	uint64_t missing;  /* frames the stream skipped or never sent */
+	uint64_t rejected; /* stream messages of this series rejected */
+	uint64_t edge_missing, edge_cut;
+};
+
+struct bl_nx;
+
+/* Makes the filter plugin folder known to HDF5 and checks filter 32008 is there; silences
+ * HDF5's own error printing. 0 or -ENOSYS (with a message in ERR). Called by bl_nx_create. */
+int bl_nx_init(char *err, size_t errsz);
+
+/* Creates PATH (never overwrites: -EEXIST), writes the static metadata and /entry/sample from
+ * FIRST (the first frame's edge; NULL: unknown), creates the per-frame datasets and starts SWMR.
+ * Negative errno with a one-line reason in ERR: -EACCES/-ENOENT/-ENOSPC/-EEXIST from the file
+ * system, -EIO from HDF5, -ENOSYS without the filter. */
+int bl_nx_create(struct bl_nx **out, const char *path, const struct bl_nx_static *st,
+		 const struct bl_edge *first, char *err, size_t errsz);
+
+/* Appends one frame (written at once with H5Dwrite_chunk; its metadata row is buffered and
+ * written at the next flush, which comes every BL_NX_BATCH frames). 0, -ENOSPC/-EIO. */
+int bl_nx_append(struct bl_nx *nx, const struct bl_nx_frame *f);
+#define BL_NX_BATCH 32
+
+/* Writes the buffered metadata rows and the totals, flushes every dataset (SWMR readers see
+ * the frames). 0 or -EIO/-ENOSPC. */
+int bl_nx_flush(struct bl_nx *nx, const struct bl_nx_totals *t);
+
+/* Flushes, writes the end time and STATUS ("complete", "incomplete", "failed", ...), closes.
+ * NX is freed whatever happens; returns the first error. */
+int bl_nx_close(struct bl_nx *nx, const struct bl_nx_totals *t, const char *status);
+
+uint64_t bl_nx_frames(const struct bl_nx *nx);
+uint64_t bl_nx_untagged(const struct bl_nx *nx);
+const char *bl_nx_error(const struct bl_nx *nx);
+
+/* Encodes PIXELS (decoded frame) into the filter's chunk format in OUT (CAP bytes, at least
+ * bl_nx_chunk_bound); *LEN gets the size. 0 or a bl_dcodec_encode error. */
+int bl_nx_chunk_encode(enum bl_dtype t, const void *pixels, size_t nelem, void *out, size_t cap,
+		       size_t *len);
+size_t bl_nx_chunk_bound(enum bl_dtype t, size_t nelem);
+
+#endif
