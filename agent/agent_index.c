@@ -30,7 +30,10 @@ static const char schema[] =
     " frames INTEGER NOT NULL DEFAULT 0, untagged INTEGER NOT NULL DEFAULT 0,"
     " missing INTEGER NOT NULL DEFAULT 0, rejected INTEGER NOT NULL DEFAULT 0,"
     " created TEXT NOT NULL DEFAULT (datetime('now')), updated TEXT);"
-    "CREATE INDEX IF NOT EXISTS runs_series ON runs(series);";
+    "CREATE INDEX IF NOT EXISTS runs_series ON runs(series);"
+    "CREATE TABLE IF NOT EXISTS forwarding ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1), queued INTEGER NOT NULL, forwarded INTEGER NOT NULL,"
+    " spooled INTEGER NOT NULL, dropped INTEGER NOT NULL, updated TEXT);";
 
 static int fail(struct bl_agent_index *x, const char *what)
 {
@@ -190,4 +193,20 @@ int bl_agent_index_file_update(struct bl_agent_index *x, int64_t file_id, const 
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)c->rejected);
 	sqlite3_bind_int64(st, 6, file_id);
 	return step_done(x, st, "file update");
+}
+
+int bl_agent_index_forwarding(struct bl_agent_index *x, const struct bl_index_forwarding *f)
+{
+	sqlite3_stmt *st;
+	int rc = exec1(x,
+		       "INSERT OR REPLACE INTO forwarding(id, queued, forwarded, spooled, dropped, "
+		       "updated) VALUES(1, ?1, ?2, ?3, ?4, datetime('now'))",
+		       &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->queued);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)f->forwarded);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)f->spooled);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)f->dropped);
+	return step_done(x, st, "forwarding");
 }

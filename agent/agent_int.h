@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <zmq.h>
 
 #include "bl_agent.h"
 
@@ -25,7 +26,23 @@ struct agent_series {
 	uint64_t missing;
 	uint64_t rejected0, emiss0, ecut0; /* counters at the series' start */
 	uint64_t last_flush_us;
+	uint32_t fwd_file; /* its number in the forwarding's file table */
 };
+
+/* A stored frame waiting to be forwarded: read back from its file when a worker has credit. */
+struct agent_fwd_rec {
+	uint32_t file;
+	uint64_t index; /* the frame's row in the file */
+	char *tag;	/* its tag JSON */
+};
+
+struct agent_worker {
+	uint8_t id[256];
+	size_t idlen;
+	uint64_t credit;
+};
+
+#define AGENT_MAX_WORKERS 16
 
 struct bl_agent {
 	struct bl_agent_config cfg;
@@ -40,6 +57,24 @@ struct bl_agent {
 	struct bl_agent_counters c;
 	pthread_mutex_t lock;
 	char last_file[PATH_MAX];
+	void *zctx, *pull; /* the detector stream socket (agent_stream.c) */
+	zmq_msg_t msgs[BL_DSTREAM_MAX_PARTS];
+	int nmsgs;
+	bool seen_header, adopted;
+	/* forwarding (agent_fwd.c) */
+	void *router;
+	char fwd_endpoint[256];
+	struct agent_worker workers[AGENT_MAX_WORKERS];
+	int nworkers, next_worker;
+	struct agent_fwd_rec *q; /* ring of frames waiting */
+	size_t qcap, qhead, qlen;
+	char **files; /* paths by number (1-based; 0: none) */
+	uint32_t nfiles, files_cap;
+	struct bl_nx_reader *rd; /* a closed file being forwarded from */
+	uint32_t rd_file;
+	void *rbuf; /* a chunk read back */
+	size_t rcap;
+	uint64_t fwd_saved_us;
 };
 
 uint64_t agent_now_us(void);
@@ -53,5 +88,28 @@ int agent_emit(void *ctx, const struct bl_join_frame *f, const struct bl_edge *e
 void agent_store_close(struct bl_agent *a, const char *status);
 /* Flushes the open file when FORCE or its last flush is older than 200 ms. */
 void agent_store_flush(struct bl_agent *a, bool force);
+
+/* Handles one stream event (agent_loop.c). */
+void agent_on_event(struct bl_agent *a, const struct bl_dstream_event *ev);
+
+/* The stream socket (agent_stream.c): like bl_dstream_connect/poll, adopting a series that
+ * streamed before the agent started. */
+int agent_stream_open(struct bl_agent *a, const char *endpoint);
+void agent_stream_close(struct bl_agent *a);
+int agent_stream_poll(struct bl_agent *a, int timeout_ms, struct bl_dstream_event *ev);
+
+/* Forwarding (agent_fwd.c). */
+int agent_fwd_open(struct bl_agent *a, const char *endpoint);
+void agent_fwd_close(struct bl_agent *a);
+/* A file was opened: its number for the frames stored in it. */
+void agent_fwd_file(struct bl_agent *a, const char *path);
+/* Frame F (row INDEX of the open file, edge E) was stored: sent now or queued. */
+void agent_fwd_frame(struct bl_agent *a, const struct bl_join_frame *f, const struct bl_edge *e,
+		     uint64_t index);
+/* Takes workers' credit and sends queued frames from their files. True when more could go. */
+bool agent_fwd_pump(struct bl_agent *a);
+/* The forwarding counters to the index: now, or when the last save is a second old. */
+void agent_fwd_save(struct bl_agent *a);
+void agent_fwd_save_maybe(struct bl_agent *a);
 
 #endif

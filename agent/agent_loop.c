@@ -58,8 +58,12 @@ int bl_agent_new(struct bl_agent **out, const struct bl_agent_config *cfg, char 
 		snprintf(err, errsz, "out of memory");
 	if (!rc && (rc = bl_dstream_new(&a->stream)))
 		snprintf(err, errsz, "out of memory");
-	if (!rc && (rc = bl_dstream_connect(a->stream, cfg->stream)))
+	if (!rc && !(a->zctx = zmq_ctx_new()))
+		rc = -ENOMEM;
+	if (!rc && (rc = agent_stream_open(a, cfg->stream)))
 		snprintf(err, errsz, "detector stream %s: %s", cfg->stream, strerror(-rc));
+	if (!rc && cfg->forward && (rc = agent_fwd_open(a, cfg->forward)))
+		snprintf(err, errsz, "forwarding %s: %s", cfg->forward, strerror(-rc));
 	if (!rc && cfg->fw) {
 		rc = bl_fw_client_open(&a->fw, cfg->fw);
 		if (!rc)
@@ -89,6 +93,11 @@ void bl_agent_free(struct bl_agent *a)
 		bl_join_drain(a->join, agent_emit, a);
 		agent_store_close(a, "interrupted");
 	}
+	agent_fwd_save(a);
+	agent_fwd_close(a);
+	agent_stream_close(a);
+	if (a->zctx)
+		zmq_ctx_term(a->zctx);
 	bl_join_free(a->join);
 	bl_dstream_free(a->stream);
 	bl_fw_client_close(a->fw);
@@ -232,10 +241,13 @@ static void on_frame(struct bl_agent *a, const struct bl_dstream_event *ev)
 	}
 }
 
-static void on_event(struct bl_agent *a, const struct bl_dstream_event *ev)
+void agent_on_event(struct bl_agent *a, const struct bl_dstream_event *ev)
 {
 	switch (ev->kind) {
-	case BL_DS_HEADER: on_header(a, ev); break;
+	case BL_DS_HEADER:
+		a->seen_header = true;
+		on_header(a, ev);
+		break;
 	case BL_DS_FRAME:
 		if (a->ser.open && ev->series == a->ser.series)
 			on_frame(a, ev);
@@ -260,18 +272,20 @@ int bl_agent_step(struct bl_agent *a, int timeout_ms)
 	bl_join_poll(a->join, agent_now_us(), agent_emit, a);
 	struct bl_dstream_event ev;
 	while (n < STREAM_BATCH && !bl_join_full(a->join)) {
-		rc = bl_dstream_poll(a->stream, 0, &ev);
+		rc = agent_stream_poll(a, 0, &ev);
 		if (rc <= 0)
 			break;
-		on_event(a, &ev);
+		agent_on_event(a, &ev);
 		n++;
 	}
 	if (rc < 0)
 		agent_log(a, "stream: %s", strerror(-rc));
+	bool more = agent_fwd_pump(a);
+	agent_fwd_save_maybe(a);
 	if (!n) {
 		agent_store_flush(a, false);
 		uint64_t now = agent_now_us(), due = bl_join_deadline(a->join);
-		int wait = timeout_ms < 0 ? WAIT_SLICE : timeout_ms;
+		int wait = more ? 0 : timeout_ms < 0 ? WAIT_SLICE : timeout_ms;
 		if (a->fw && wait > WAIT_SLICE)
 			wait = WAIT_SLICE; /* edges are looked at between slices */
 		if (due != UINT64_MAX) {
@@ -281,8 +295,8 @@ int bl_agent_step(struct bl_agent *a, int timeout_ms)
 		}
 		if (bl_join_full(a->join))
 			take_edges(a, wait);
-		else if (bl_dstream_poll(a->stream, wait, &ev) == 1)
-			on_event(a, &ev);
+		else if (agent_stream_poll(a, wait, &ev) == 1)
+			agent_on_event(a, &ev);
 	}
 	pthread_mutex_unlock(&a->lock);
 	return rc < 0 ? rc : 0;
@@ -304,6 +318,7 @@ void bl_agent_counters(struct bl_agent *a, struct bl_agent_counters *out)
 	*out = a->c;
 	out->stream = *bl_dstream_counters(a->stream);
 	out->join = *bl_join_counters(a->join);
+	out->fwd_queued = a->qlen;
 	pthread_mutex_unlock(&a->lock);
 }
 

@@ -25,7 +25,7 @@ static int usage(void)
 	fprintf(
 	    stderr,
 	    "usage: beamloop-agent --hwdb FILE --out DIR [--device NAME] [--stream ENDPOINT]\n"
-	    "         [--index PATH] [--wait-ms N] [--slots N]\n"
+	    "         [--index PATH] [--wait-ms N] [--slots N] [--forward ENDPOINT]\n"
 	    "         [--fw-evt ENDPOINT --server-key FILE|Z85 --key PREFIX]\n"
 	    "  --hwdb FILE        beamline description (detector geometry, stream endpoint)\n"
 	    "  --out DIR          NeXus files go to DIR/YYYYMMDD/, the index to DIR/index.sqlite\n"
@@ -33,6 +33,7 @@ static int usage(void)
 	    "  --stream ENDPOINT  detector stream (default: the device's `stream`)\n"
 	    "  --wait-ms N        how long a frame waits for its edge record (default 2000)\n"
 	    "  --slots N          frames that may wait at once (default 64)\n"
+	    "  --forward ENDPOINT analysis workers connect here (ZMQ ROUTER, credit)\n"
 	    "  --fw-evt ENDPOINT  the controller's event endpoint (default %s); with\n"
 	    "                     --server-key and --key; without them frames are untagged\n",
 	    BL_FW_EVT_ENDPOINT);
@@ -89,7 +90,7 @@ static int fill_geometry(const struct bl_hwdb *db, const char *device, struct bl
 int main(int argc, char **argv)
 {
 	const char *hwdb = NULL, *out = NULL, *device = NULL, *stream = NULL, *index = NULL;
-	const char *evt = NULL, *skey = NULL, *key = NULL;
+	const char *evt = NULL, *skey = NULL, *key = NULL, *forward = NULL;
 	long wait_ms = 2000, slots = 64;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -109,6 +110,8 @@ int main(int argc, char **argv)
 			wait_ms = strtol(v, NULL, 10);
 		else if (!strcmp(a, "--slots"))
 			slots = strtol(v, NULL, 10);
+		else if (!strcmp(a, "--forward"))
+			forward = v;
 		else if (!strcmp(a, "--fw-evt"))
 			evt = v;
 		else if (!strcmp(a, "--server-key"))
@@ -131,6 +134,7 @@ int main(int argc, char **argv)
 				      .index_path = index,
 				      .wait_us = (uint64_t)wait_ms * 1000,
 				      .slots = (unsigned)slots,
+				      .forward = forward,
 				      .geom = {.incidence_deg = NAN}};
 	int rc = fill_geometry(db, device, &cfg, &stream);
 	char srv[BL_FW_KEY_Z85_LEN + 1], pub[BL_FW_KEY_Z85_LEN + 1], sec[BL_FW_KEY_Z85_LEN + 1];
@@ -164,11 +168,14 @@ int main(int argc, char **argv)
 	bl_agent_counters(agent, &c);
 	fprintf(stderr,
 		"beamloop-agent: %llu frames written (%llu tagged, %llu untagged), %llu missing, "
-		"%llu rejected, %llu refused, %llu files\n",
+		"%llu rejected, %llu refused, %llu files; forwarded %llu, spooled %llu, "
+		"left %llu, dropped %llu\n",
 		(unsigned long long)c.frames_written, (unsigned long long)c.join.tagged,
 		(unsigned long long)c.join.untagged, (unsigned long long)c.stream.missing,
 		(unsigned long long)c.stream.rejected, (unsigned long long)c.frames_refused,
-		(unsigned long long)c.files_opened);
+		(unsigned long long)c.files_opened, (unsigned long long)c.fwd_forwarded,
+		(unsigned long long)c.fwd_spooled, (unsigned long long)c.fwd_queued,
+		(unsigned long long)c.fwd_dropped);
 	bl_agent_free(agent);
 	bl_hwdb_free(db);
 	return rc ? 1 : 0;

@@ -101,6 +101,7 @@ static int open_file(struct bl_agent *a, const struct bl_edge *first)
 		return rc;
 	}
 	a->c.files_opened++;
+	agent_fwd_file(a, s->path);
 	snprintf(a->last_file, sizeof(a->last_file), "%s", s->path);
 	s->last_flush_us = agent_now_us();
 	if (a->index && (bl_agent_index_run_begin(a->index, s->series, first, &s->run_id) ||
@@ -175,6 +176,7 @@ int agent_emit(void *ctx, const struct bl_join_frame *f, const struct bl_edge *e
 		return rc;
 	}
 	a->c.frames_written++;
+	agent_fwd_frame(a, f, e, bl_nx_frames(s->nx) - 1);
 	agent_store_flush(a, false);
 	return 0;
 }

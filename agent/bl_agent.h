@@ -21,8 +21,11 @@ struct bl_agent_config {
 	/* Static metadata. width/height are the sensor's: a smaller frame is a binned sensor,
 	 * so pixel size and beam centre are scaled to the frame (as bl-detector-sim bins). */
 	struct bl_nx_static geom;
-	uint64_t wait_us;			  /* how long a frame waits for its edge (0: 2 s) */
-	unsigned slots;				  /* frames that can wait at once (0: 64) */
+	uint64_t wait_us; /* how long a frame waits for its edge (0: 2 s) */
+	unsigned slots;	  /* frames that can wait at once (0: 64) */
+	/* Analysis workers (ROUTER binds; workers are DEALERs asking with "credit N"); NULL:
+	 * no forwarding. See README "Forwarding". */
+	const char *forward;
 	void (*log)(void *ctx, const char *line); /* NULL: stderr */
 	void *log_ctx;
 };
@@ -36,6 +39,11 @@ struct bl_agent_counters {
 	uint64_t frames_written; /* frames in files */
 	uint64_t frames_refused; /* frames not stored because their series' file failed */
 	uint64_t series_refused; /* series whose file could not be created or written */
+	uint64_t series_adopted; /* series that streamed before this agent started (restart) */
+	/* Forwarding: frames waiting (now), sent to a worker, sent or waiting from the file
+	 * because no worker had credit when they were stored, never forwardable (logged). */
+	uint64_t fwd_queued, fwd_forwarded, fwd_spooled, fwd_dropped;
+	uint64_t fwd_workers; /* workers that asked for frames */
 };
 
 struct bl_agent;
@@ -53,6 +61,8 @@ int bl_agent_run(struct bl_agent *a, atomic_bool *stop);
 
 /* A snapshot (any thread). */
 void bl_agent_counters(struct bl_agent *a, struct bl_agent_counters *out);
+/* The ROUTER endpoint workers connect to (after bind: the port picked), "" without. */
+void bl_agent_forward_endpoint(struct bl_agent *a, char *out, size_t cap);
 /* The path of the file of the last series that had one ("" when none); any thread. */
 void bl_agent_last_file(struct bl_agent *a, char *out, size_t cap);
 

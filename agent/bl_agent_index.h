@@ -31,6 +31,13 @@ int bl_agent_index_file_begin(struct bl_agent_index *x, int64_t run_id, const ch
 int bl_agent_index_file_update(struct bl_agent_index *x, int64_t file_id, const char *status,
 			       const struct bl_index_file_counts *c);
 
+/* The forwarding counters (one row, table `forwarding`): frames waiting, forwarded, spooled
+ * (had to wait on disk), dropped. */
+struct bl_index_forwarding {
+	uint64_t queued, forwarded, spooled, dropped;
+};
+int bl_agent_index_forwarding(struct bl_agent_index *x, const struct bl_index_forwarding *f);
+
 const char *bl_agent_index_error(const struct bl_agent_index *x);
 
 #endif

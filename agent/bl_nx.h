@@ -73,6 +73,15 @@ int bl_nx_flush(struct bl_nx *nx, const struct bl_nx_totals *t);
  * NX is freed whatever happens; returns the first error. */
 int bl_nx_close(struct bl_nx *nx, const struct bl_nx_totals *t, const char *status);
 
+/* Reads frame IDX's chunk back as stored into *BUF (realloc'd when smaller than the chunk; *CAP
+ * its size), *LEN its length: from the file being written, or from a closed file through a
+ * reader. 0, -ENOENT (no such frame), -ENOMEM, -EIO. */
+int bl_nx_read_chunk(struct bl_nx *nx, uint64_t idx, void **buf, size_t *cap, size_t *len);
+struct bl_nx_reader;
+int bl_nx_reader_open(struct bl_nx_reader **out, const char *path); /* 0, -ENOMEM, -EIO */
+int bl_nx_reader_chunk(struct bl_nx_reader *r, uint64_t idx, void **buf, size_t *cap, size_t *len);
+void bl_nx_reader_close(struct bl_nx_reader *r);
+
 uint64_t bl_nx_frames(const struct bl_nx *nx);
 uint64_t bl_nx_untagged(const struct bl_nx *nx);
 const char *bl_nx_error(const struct bl_nx *nx);
