@@ -15,10 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "barcode_proto.h"
 #include "bl_hwdb.h"
+#include "fw_site.h"
 #include "proto/fw_client.h"
-#include "proto/fw_keys.h"
 #include "vbl.h"
 
 /*
@@ -65,10 +64,8 @@ struct rtt_row {
 };
 
 static volatile sig_atomic_t stop_flag;
-static char dir[] = "/tmp/bl-bench-fw-XXXXXX";
-static char path_hwdb[512], path_inv[600], path_journal[600], path_key[600], path_allow[600];
-static char fw_pub[BL_FW_KEY_Z85_LEN + 1];
-static char ag_pub[BL_FW_KEY_Z85_LEN + 1], ag_sec[BL_FW_KEY_Z85_LEN + 1];
+static struct bl_fw_site site; /* keys, allow-list, inventory, journal, fw.log */
+static const char *dir = site.dir;
 static pid_t fw_pid;
 static const char *fw_path = BL_BINARY_DIR "/firmware/beamloop-fw";
 
@@ -155,94 +152,39 @@ static bool beamline_busy(const struct bl_hwdb *db, char *why, size_t cap)
 /* Removes the bench's temporary folder (keys, journal, logs). */
 static void rmdir_all(void)
 {
-	char rm[600];
-	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
-	if (system(rm) != 0)
+	if (bl_fw_site_remove(&site))
 		fprintf(stderr, "bench_fw_loop: could not remove %s\n", dir);
 }
 
 /* Keys, the allow-list (the agent) and a 16-sample inventory of puck 1, as test_fw_live makes. */
 static int setup_files(void)
 {
-	if (!mkdtemp(dir))
-		return -errno;
-	snprintf(path_hwdb, sizeof(path_hwdb), "%s/hwdb/beamlines/sim.yaml", BL_SOURCE_DIR);
-	snprintf(path_inv, sizeof(path_inv), "%s/inventory.json", dir);
-	snprintf(path_journal, sizeof(path_journal), "%s/journal.sqlite", dir);
-	snprintf(path_key, sizeof(path_key), "%s/fw", dir);
-	snprintf(path_allow, sizeof(path_allow), "%s/allow", dir);
-	char err[256], p[620];
-	snprintf(p, sizeof(p), "%s/agent", dir);
-	if (bl_fw_keys_generate(path_key, fw_pub, err, sizeof(err)) ||
-	    bl_fw_keys_generate(p, ag_pub, err, sizeof(err)) ||
-	    bl_fw_keys_load(p, NULL, ag_sec, err, sizeof(err))) {
-		fprintf(stderr, "bench_fw_loop: keys: %s\n", err);
-		return -EIO;
-	}
-	FILE *f = fopen(path_allow, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "# the agent\n%s\n", ag_pub);
-	fclose(f);
-	if (!(f = fopen(path_inv, "w")))
-		return -errno;
-	fprintf(f, "[\n");
-	for (int s = 1; s <= 16; s++) {
-		char code[16];
-		bl_bc_sim_code(1, s, code);
-		fprintf(f, "  {\"puck\": 1, \"slot\": %d, \"barcode\": \"%s\"}%s\n", s, code,
-			s < 16 ? "," : "");
-	}
-	fprintf(f, "]\n");
-	fclose(f);
-	return 0;
+	char err[256], hwdb[512];
+	snprintf(hwdb, sizeof(hwdb), "%s/hwdb/beamlines/sim.yaml", BL_SOURCE_DIR);
+	int rc = bl_fw_site_create(&site, "bl-bench-fw", hwdb, 1, 16, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "bench_fw_loop: %s\n", err);
+	return rc;
 }
 
 /* Starts beamloop-fw (RT: SCHED_FIFO, the default; else --no-rt) and waits for its ready line. */
 static int fw_start(bool rt)
 {
-	int p[2];
-	if (pipe(p))
-		return -errno;
-	fw_pid = fork();
-	if (fw_pid < 0)
-		return -errno;
-	if (fw_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the bench */
-		dup2(p[1], 1);
-		close(p[0]);
-		char log[620];
-		snprintf(log, sizeof(log), "%s/fw.log", dir);
-		FILE *l = fopen(log, "a");
-		if (l)
-			dup2(fileno(l), 2);
-		const char *argv[] = {
-		    "beamloop-fw", "--hwdb",	path_hwdb,    "--inventory",
-		    path_inv,	   "--journal", path_journal, "--key",
-		    path_key,	   "--allow",	path_allow,   "--cmd",
-		    CMD_EP,	   "--evt",	EVT_EP,	      rt ? NULL : "--no-rt",
-		    NULL};
-		execv(fw_path, (char *const *)argv);
-		_exit(127);
+	const char *opts[] = {"--cmd", CMD_EP, "--evt", EVT_EP, rt ? NULL : "--no-rt", NULL};
+	char ready[512];
+	fw_pid = bl_fw_site_start(&site, fw_path, opts, ready, sizeof(ready));
+	if (fw_pid < 0) {
+		fprintf(stderr, "bench_fw_loop: beamloop-fw did not start: '%s' (see %s)\n", ready,
+			site.log);
+		fw_pid = 0;
+		return -EIO;
 	}
-	close(p[1]);
-	FILE *f = fdopen(p[0], "r");
-	char line[512] = "";
-	bool ok = f && fgets(line, sizeof(line), f) && !strncmp(line, "ready ", 6);
-	if (f)
-		fclose(f);
-	if (!ok)
-		fprintf(stderr, "bench_fw_loop: beamloop-fw did not start: '%s' (see %s/fw.log)\n",
-			line, dir);
-	return ok ? 0 : -EIO;
+	return 0;
 }
 
 static void fw_stop(void)
 {
-	if (fw_pid > 0) {
-		kill(fw_pid, SIGTERM);
-		waitpid(fw_pid, NULL, 0);
-	}
+	bl_fw_site_stop(fw_pid, SIGTERM);
 	fw_pid = 0;
 }
 
@@ -251,9 +193,9 @@ static struct bl_fw_client *client_open(void)
 	struct bl_fw_client *c = NULL;
 	struct bl_fw_client_config cc = {.endpoint = CMD_EP,
 					 .event_endpoint = EVT_EP,
-					 .server_key = fw_pub,
-					 .public_key = ag_pub,
-					 .secret_key = ag_sec};
+					 .server_key = site.fw_pub,
+					 .public_key = site.ag_pub,
+					 .secret_key = site.ag_sec};
 	return bl_fw_client_open(&c, &cc) ? NULL : c;
 }
 
@@ -579,7 +521,7 @@ int main(int argc, char **argv)
 		return 1;
 	struct bl_hwdb *db;
 	struct bl_hwdb_errors errs;
-	if (bl_hwdb_load(path_hwdb, &db, &errs)) {
+	if (bl_hwdb_load(site.hwdb, &db, &errs)) {
 		bl_hwdb_print_errors(&errs, stderr);
 		return 1;
 	}

@@ -1,6 +1,7 @@
 /* test_fw_live.c: beamloop-fw on the virtual beamline, commanded over CurveZMQ: puck scan and
  * sample cycles, refusal of an unknown key, out-of-range commands, and kill -9 at every step of
  * a cycle with the restart proving where the sample is. */
+#include "barcode_proto.h"
 #include "bl_hwdb.h"
 #include "fw_live.h"
 #include "vbl.h"
@@ -17,8 +18,8 @@ static struct bl_vbl vbl;
 #define call	     live_call
 #define str	     live_str
 #define sleep_ms     live_sleep_ms
-#define ag_pub	     L.ag_pub
-#define ag_sec	     L.ag_sec
+#define ag_pub	     L.s.ag_pub
+#define ag_sec	     L.s.ag_sec
 
 static const cJSON *pos(const cJSON *st, int i)
 {
@@ -65,7 +66,7 @@ int main(void)
 	live_setup(&L, "fw-live", CMD_EP, EVT_EP);
 	struct bl_hwdb *db;
 	struct bl_hwdb_errors errs;
-	CHECK_EQ_INT(bl_hwdb_load(L.hwdb, &db, &errs), 0);
+	CHECK_EQ_INT(bl_hwdb_load(L.s.hwdb, &db, &errs), 0);
 	CHECK(bl_vbl_start(&vbl, db, BL_BINARY_DIR, 20.0) >= 5);
 	char ans[128], code[16];
 	/* slot 5's label is unreadable, slot 10 carries another sample's label */
@@ -86,7 +87,7 @@ int main(void)
 
 	/* An unknown key is refused: no answer, whatever it asks. */
 	char ipub[BL_FW_KEY_Z85_LEN + 1], isec[BL_FW_KEY_Z85_LEN + 1], ip[620], err[256];
-	snprintf(ip, sizeof(ip), "%s/intruder", L.dir);
+	snprintf(ip, sizeof(ip), "%s/intruder", L.s.dir);
 	CHECK_EQ_INT(bl_fw_keys_generate(ip, ipub, err, sizeof(err)), 0);
 	CHECK_EQ_INT(bl_fw_keys_load(ip, NULL, isec, err, sizeof(err)), 0);
 	struct bl_fw_client *in = client(ipub, isec);

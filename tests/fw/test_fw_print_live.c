@@ -162,12 +162,12 @@ int main(void)
 	live_setup(&L, "fw-print", CMD_EP, EVT_EP);
 	struct bl_hwdb *db;
 	struct bl_hwdb_errors errs;
-	CHECK_EQ_INT(bl_hwdb_load(L.hwdb, &db, &errs), 0);
+	CHECK_EQ_INT(bl_hwdb_load(L.s.hwdb, &db, &errs), 0);
 	CHECK(bl_vbl_start(&vbl, db, BL_BINARY_DIR, 1.0) >= 5);
 	/* The simulators run in real time: the device truth below is in real seconds. */
 	char ans[256];
 	CHECK_EQ_INT(live_fw_start(&L, fw_extra), 0);
-	struct bl_fw_client *ag = live_client(&L, L.ag_pub, L.ag_sec);
+	struct bl_fw_client *ag = live_client(&L, L.s.ag_pub, L.s.ag_sec);
 	CHECK(ag != NULL);
 	CHECK_EQ_INT(bl_fw_client_subscribe(ag, "edge"), 0);
 	CHECK_EQ_INT(bl_fw_client_subscribe(ag, "note"), 0);
@@ -339,7 +339,7 @@ int main(void)
 	CHECK(pump_state() == 'S' || pump_state() == 'P');
 	live_sleep_ms(500);
 	CHECK_EQ_INT((int)sim_value("coater", "moving"), 0);
-	ag = live_client(&L, L.ag_pub, L.ag_sec);
+	ag = live_client(&L, L.s.ag_pub, L.s.ag_sec);
 	CHECK_EQ_INT(live_call(ag, "status", NULL, &st), 0);
 	CHECK_STR(live_str(print_of(st), "state"), "idle");
 	cJSON_Delete(st);

@@ -5,18 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "barcode_proto.h"
+#include "fw_site.h"
 #include "proto/fw_client.h"
-#include "proto/fw_keys.h"
 #include "run_live.h"
 
 struct run_fw {
-	char dir[64], key[128];
+	struct bl_fw_site site;
 	pid_t pid;
 	struct bl_fw_client *c;
 	int tagged_sample, tagged_print, untagged, missing;
@@ -39,83 +37,6 @@ static int num(const cJSON *o, const char *k)
 {
 	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
 	return cJSON_IsNumber(x) ? x->valueint : -1;
-}
-
-/* Keys, allow-list and the inventory of the first puck (the simulator's labels). */
-static int prepare(struct run_fw *r, const struct bl_hwdb *db, char *pub, char *sec)
-{
-	snprintf(r->dir, sizeof(r->dir), "/tmp/beamloop-run-XXXXXX");
-	if (!mkdtemp(r->dir))
-		return -errno;
-	char err[256], p[160], fw_pub[BL_FW_KEY_Z85_LEN + 1];
-	snprintf(r->key, sizeof(r->key), "%s/fw", r->dir);
-	snprintf(p, sizeof(p), "%s/agent", r->dir);
-	if (bl_fw_keys_generate(r->key, fw_pub, err, sizeof(err)) ||
-	    bl_fw_keys_generate(p, pub, err, sizeof(err)) ||
-	    bl_fw_keys_load(p, NULL, sec, err, sizeof(err))) {
-		fprintf(stderr, "beamloop: %s\n", err);
-		return -EIO;
-	}
-	snprintf(p, sizeof(p), "%s/allow", r->dir);
-	FILE *f = fopen(p, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "%s\n", pub);
-	fclose(f);
-	snprintf(p, sizeof(p), "%s/inventory.json", r->dir);
-	if (!(f = fopen(p, "w")))
-		return -errno;
-	const struct bl_hwdb_puck *pk = &db->robot.pucks[0];
-	fprintf(f, "[\n");
-	for (size_t s = 1; s <= pk->nslots; s++) {
-		char code[16];
-		bl_bc_sim_code(pk->id, (int)s, code);
-		fprintf(f, "  {\"puck\": %d, \"slot\": %zu, \"barcode\": \"%s\"}%s\n", pk->id, s,
-			code, s < pk->nslots ? "," : "");
-	}
-	fprintf(f, "]\n");
-	fclose(f);
-	return 0;
-}
-
-static int start_fw(struct run_fw *r, const char *hwdb, char *server_key)
-{
-	int p[2];
-	if (pipe(p))
-		return -errno;
-	char inv[128], jr[128], allow[128], log[128];
-	snprintf(inv, sizeof(inv), "%s/inventory.json", r->dir);
-	snprintf(jr, sizeof(jr), "%s/journal.sqlite", r->dir);
-	snprintf(allow, sizeof(allow), "%s/allow", r->dir);
-	snprintf(log, sizeof(log), "%s/fw.log", r->dir);
-	r->pid = fork();
-	if (r->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		dup2(p[1], 1);
-		close(p[0]);
-		FILE *l = fopen(log, "w");
-		if (l)
-			dup2(fileno(l), 2);
-		execl(BL_BINARY_DIR "/firmware/beamloop-fw", "beamloop-fw", "--hwdb", hwdb,
-		      "--inventory", inv, "--journal", jr, "--key", r->key, "--allow", allow,
-		      "--frames", "5", "--count-time", "0.05", "--period", "0.1", (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	FILE *f = fdopen(p[0], "r");
-	char line[512] = "";
-	bool ok = f && fgets(line, sizeof(line), f) && !strncmp(line, "ready ", 6);
-	if (f)
-		fclose(f);
-	const char *k = strstr(line, "key=");
-	if (!ok || !k) {
-		fprintf(stderr, "beamloop: beamloop-fw did not start (see %s)\n", log);
-		return -EIO;
-	}
-	snprintf(server_key, BL_FW_KEY_Z85_LEN + 1, "%s", k + 4);
-	line[strcspn(line, "\n")] = 0;
-	printf("  beamloop-fw up: %s\n", line);
-	return 0;
 }
 
 /* Events since the last call: progress lines for notes, counts for edges. */
@@ -244,10 +165,16 @@ static int campaign(struct run_fw *r, const struct bl_hwdb *db, struct bl_vbl *v
 int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples)
 {
 	struct run_fw r = {0};
-	char pub[BL_FW_KEY_Z85_LEN + 1], sec[BL_FW_KEY_Z85_LEN + 1], srv[BL_FW_KEY_Z85_LEN + 1];
+	char err[256], ready[512];
 	printf("\ncontroller: beamloop-fw on the virtual beamline, commanded over CurveZMQ\n");
-	if (!db->robot.npucks || prepare(&r, db, pub, sec))
+	if (!db->robot.npucks)
 		return -EINVAL;
+	const struct bl_hwdb_puck *pk = &db->robot.pucks[0];
+	if (bl_fw_site_create(&r.site, "beamloop-run", db->file, pk->id, (int)pk->nslots, err,
+			      sizeof(err))) {
+		fprintf(stderr, "beamloop: %s\n", err);
+		return -EIO;
+	}
 	char ans[128], code[16], cmd[64];
 	int puck = db->robot.pucks[0].id;
 	snprintf(cmd, sizeof(cmd), "label %d 5 none", puck);
@@ -255,10 +182,16 @@ int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples)
 	bl_bc_sim_code(puck, 3, code);
 	snprintf(cmd, sizeof(cmd), "label %d 10 %s", puck, code);
 	bl_vbl_ctl(v, db->barcode.device, cmd, ans, sizeof(ans));
-	int rc = start_fw(&r, db->file, srv);
+	static const char *const opts[] = {"--frames", "5", "--count-time", "0.05", "--period",
+					   "0.1",      NULL};
+	r.pid = bl_fw_site_start(&r.site, BL_BINARY_DIR "/firmware/beamloop-fw", opts, ready,
+				 sizeof(ready));
+	int rc = r.pid < 0 ? (int)r.pid : 0;
 	if (!rc) {
-		struct bl_fw_client_config cc = {
-		    .server_key = srv, .public_key = pub, .secret_key = sec};
+		printf("  beamloop-fw up: %s\n", ready);
+		struct bl_fw_client_config cc = {.server_key = r.site.fw_pub,
+						 .public_key = r.site.ag_pub,
+						 .secret_key = r.site.ag_sec};
 		rc = bl_fw_client_open(&r.c, &cc);
 	}
 	if (!rc) {
@@ -268,12 +201,9 @@ int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples)
 		rc = campaign(&r, db, v, nsamples);
 	}
 	bl_fw_client_close(r.c);
-	if (r.pid > 0) {
-		kill(r.pid, SIGTERM);
-		waitpid(r.pid, NULL, 0);
-	}
+	bl_fw_site_stop(r.pid, SIGTERM);
 	if (rc)
-		printf("controller: FAILED (%s; log in %s/fw.log)\n", strerror(-rc), r.dir);
+		printf("controller: FAILED (%s; log in %s)\n", strerror(-rc), r.site.log);
 	else
 		printf(
 		    "controller: %d samples measured, %d quarantined (unreadable), %d mismatched "
@@ -281,11 +211,7 @@ int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples)
 		    "the printer state, %d untagged, %d missing\n",
 		    r.measured, r.quarantined, r.mismatched, r.tagged_sample, r.tagged_print,
 		    r.untagged, r.missing);
-	if (!rc) {
-		char rm[128];
-		snprintf(rm, sizeof(rm), "rm -rf %s", r.dir);
-		if (system(rm) != 0)
-			fprintf(stderr, "beamloop: could not remove %s\n", r.dir);
-	}
+	if (!rc && bl_fw_site_remove(&r.site))
+		fprintf(stderr, "beamloop: could not remove %s\n", r.site.dir);
 	return rc;
 }

@@ -207,6 +207,8 @@ bool bl_fw_print_busy(const struct bl_fw_app *a);
 void bl_fw_cmd_handle(void *ctx, const struct bl_fw_request *req);
 void bl_fw_publish_state(struct bl_fw_app *a);
 cJSON *bl_fw_status_json(struct bl_fw_app *a);
+/* Hold bits (door, beam, pause, agent: the same for both cycles) as an array of names. */
+cJSON *bl_fw_holds_json(unsigned bits);
 /* Feeds one event to the FSM (the loop's only entry into it besides time steps). */
 int bl_fw_step(struct bl_fw_app *a, const struct bl_sfsm_event *ev);
 

@@ -7,7 +7,7 @@
 
 static const char *hold_names[] = {"door", "beam", "pause", "agent"};
 
-static cJSON *holds_json(unsigned bits)
+cJSON *bl_fw_holds_json(unsigned bits)
 {
 	cJSON *a = cJSON_CreateArray();
 	for (int i = 0; i < 4; i++)
@@ -27,7 +27,7 @@ cJSON *bl_fw_status_json(struct bl_fw_app *a)
 	const struct bl_sfsm *f = &a->sfsm;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "state", a->blocked ? "blocked" : bl_sfsm_state_name(f->state));
-	cJSON_AddItemToObject(o, "hold", holds_json(bl_sfsm_hold(f)));
+	cJSON_AddItemToObject(o, "hold", bl_fw_holds_json(bl_sfsm_hold(f)));
 	cJSON_AddNumberToObject(o, "current", bl_sfsm_current(f));
 	cJSON_AddNumberToObject(o, "queued", (double)bl_sfsm_queued(f));
 	cJSON_AddNumberToObject(o, "now", (double)bl_fw_now());
@@ -100,7 +100,7 @@ void bl_fw_publish_state(struct bl_fw_app *a)
 	cJSON_AddStringToObject(o, "cycle", "sample");
 	cJSON_AddStringToObject(o, "state", bl_sfsm_state_name(s));
 	cJSON_AddNumberToObject(o, "sample", bl_sfsm_current(&a->sfsm));
-	cJSON_AddItemToObject(o, "hold", holds_json(h));
+	cJSON_AddItemToObject(o, "hold", bl_fw_holds_json(h));
 	bl_fw_net_publish(a->net, "state", o);
 }
 

@@ -75,8 +75,6 @@ static uint64_t pnow(struct bl_fw_app *a)
 	return a->pf_clock;
 }
 
-static const char *hold_names[] = {"door", "beam", "pause", "agent"};
-
 static void publish_print_state(struct bl_fw_app *a)
 {
 	int s = bl_pfsm_state(&a->pfsm);
@@ -92,10 +90,7 @@ static void publish_print_state(struct bl_fw_app *a)
 	cJSON_AddStringToObject(o, "cycle", "print");
 	cJSON_AddStringToObject(o, "state", bl_pfsm_state_name(s));
 	cJSON_AddNumberToObject(o, "run", bl_pfsm_run(&a->pfsm)->id);
-	cJSON *ha = cJSON_AddArrayToObject(o, "hold");
-	for (int i = 0; i < 4; i++)
-		if (h & (1u << i))
-			cJSON_AddItemToArray(ha, cJSON_CreateString(hold_names[i]));
+	cJSON_AddItemToObject(o, "hold", bl_fw_holds_json(h));
 	bl_fw_net_publish(a->net, "state", o);
 }
 

@@ -227,15 +227,11 @@ void bl_fw_print_cmd(struct bl_fw_app *a, const struct bl_fw_request *rq)
 
 cJSON *bl_fw_print_status_json(struct bl_fw_app *a)
 {
-	static const char *const hold_names[] = {"door", "beam", "pause", "agent"};
 	const struct bl_pfsm *f = &a->pfsm;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "present", a->pr.present);
 	cJSON_AddStringToObject(o, "state", bl_pfsm_state_name(bl_pfsm_state(f)));
-	cJSON *h = cJSON_AddArrayToObject(o, "hold");
-	for (int i = 0; i < 4; i++)
-		if (bl_pfsm_hold(f) & (1u << i))
-			cJSON_AddItemToArray(h, cJSON_CreateString(hold_names[i]));
+	cJSON_AddItemToObject(o, "hold", bl_fw_holds_json(bl_pfsm_hold(f)));
 	cJSON *hs = cJSON_AddArrayToObject(o, "heaters");
 	for (int i = 0; i < a->pcfg.nheaters; i++) {
 		const struct bl_pfsm_heater *x = bl_pfsm_heater(f, i);

@@ -87,8 +87,12 @@ static int pump_halt(struct bl_pump *p)
 	int rc = pump_wait(p, bl_pump_stop(p), PUMP_CMD_MS);
 	if (!rc)
 		rc = pump_wait(p, bl_pump_query(p), PUMP_CMD_MS);
-	if (!rc && bl_pump_status(p)->state == BL_NE_PAUSED)
+	if (!rc && bl_pump_status(p)->state != BL_NE_STOPPED)
 		rc = pump_wait(p, bl_pump_stop(p), PUMP_CMD_MS);
+	if (!rc)
+		rc = pump_wait(p, bl_pump_query(p), PUMP_CMD_MS);
+	if (!rc && bl_pump_status(p)->state != BL_NE_STOPPED)
+		rc = -EBUSY; /* still moving after two stops */
 	return rc;
 }
 
@@ -348,10 +352,16 @@ int bl_fw_printer_open(struct bl_fw_app *a)
 	p->travel_mm = hp->coater_travel_mm.max;
 	/* Start from the safe state whatever a previous run left: pump and axes stopped. The
 	 * syringe diameter comes from hwdb (the pump's flow depends on it). */
-	int r = pump_wait(p->pump, bl_pump_set_diameter(p->pump, hp->syringe_diameter_mm), 3000);
+	int r = 0;
+	for (int i = 0; i < 3 && (r = pump_halt(p->pump)) < 0; i++)
+		bl_fw_log(a, "pump %s: stop at start-up: %s%s", hp->pump, strerror(-r),
+			  i < 2 ? ", again" : "");
+	if (r == 0)
+		bl_fw_log(a, "pump %s: stopped", hp->pump);
+	/* the diameter only once it stands (a running NE-1000 refuses DIA) */
+	r = pump_wait(p->pump, bl_pump_set_diameter(p->pump, hp->syringe_diameter_mm), 3000);
 	if (r)
 		bl_fw_log(a, "pump %s: diameter: %s", hp->pump, strerror(-r));
-	pump_halt(p->pump);
 	if (p->coater)
 		bl_mb_write(p->coater, "stop", 1);
 	if (p->web)
