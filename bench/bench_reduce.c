@@ -1,6 +1,7 @@
 /* bench_reduce.c: frames/s of this project's CPU 1D integration beside pyFAI's integrate1d_ng
- * (csr), same frames, geometry and corrections, same run; Pilatus 1M (no split, bbox) and
- * Eiger 4M (no split). Usage: bench_reduce [--seconds S] [--no-peer]. */
+ * (csr), same float32 frames, geometry and corrections, same run; Pilatus 1M (no split, bbox)
+ * and Eiger 4M (no split); plus beamloop alone on the detector's own integers (Pilatus int32,
+ * Eiger uint16). Usage: bench_reduce [--seconds S] [--no-peer]. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,12 +19,13 @@ struct bench_case {
 	int nrows, ncols;
 	double pixel_um, bcx, bcy, dist_mm;
 	enum bl_reduce_split split;
+	enum bl_reduce_dtype native; /* the detector's own pixel type */
 };
 
 static const struct bench_case cases[] = {
-    {"pilatus1m", 1043, 981, 172, 470.3, 610.8, 1500, BL_REDUCE_SPLIT_NONE},
-    {"pilatus1m", 1043, 981, 172, 470.3, 610.8, 1500, BL_REDUCE_SPLIT_BBOX},
-    {"eiger4m", 2167, 2070, 75, 1030.2, 1100.7, 2000, BL_REDUCE_SPLIT_NONE},
+    {"pilatus1m", 1043, 981, 172, 470.3, 610.8, 1500, BL_REDUCE_SPLIT_NONE, BL_REDUCE_I32},
+    {"pilatus1m", 1043, 981, 172, 470.3, 610.8, 1500, BL_REDUCE_SPLIT_BBOX, BL_REDUCE_I32},
+    {"eiger4m", 2167, 2070, 75, 1030.2, 1100.7, 2000, BL_REDUCE_SPLIT_NONE, BL_REDUCE_U16},
 };
 
 static double now(void)
@@ -49,6 +51,36 @@ static int dump(const char *dir, const char *name, const void *buf, size_t n)
 		return -1;
 	size_t w = fwrite(buf, 1, n, f);
 	return fclose(f) == 0 && w == n ? 0 : -1;
+}
+
+/* Frames/s of P over NFRAMES frames of type DT at FR, cycled for SECS seconds. */
+static double beamloop_fps(const struct bl_reduce_plan *p, const void *fr, enum bl_reduce_dtype dt,
+			   size_t frame_bytes, struct bl_reduce_result *r, double secs)
+{
+	const char *b = fr;
+	bl_reduce_integrate1d_dtype(p, b, dt, 2.5, r); /* warm up */
+	long it = 0;
+	double t0 = now(), t;
+	do {
+		for (int f = 0; f < NFRAMES; f++, it++)
+			bl_reduce_integrate1d_dtype(p, b + f * frame_bytes, dt, 2.5, r);
+		t = now() - t0;
+	} while (t < secs);
+	return it / t;
+}
+
+/* The frames as the detector writes them: Pilatus int32 with -1 in its gaps, Eiger uint16 with
+ * its gaps at 65535 (masked as saturated). */
+static void *native_frames(const float *fr, size_t n, enum bl_reduce_dtype dt)
+{
+	void *out = malloc(n * (dt == BL_REDUCE_U16 ? 2 : 4));
+	for (size_t i = 0; out && i < n; i++) {
+		if (dt == BL_REDUCE_U16)
+			((uint16_t *)out)[i] = fr[i] < 0 ? 65535 : (uint16_t)fr[i];
+		else
+			((int32_t *)out)[i] = (int32_t)fr[i];
+	}
+	return out;
 }
 
 static double peer_fps(const char *dir, const struct bench_case *c, double secs)
@@ -82,8 +114,8 @@ int main(int argc, char **argv)
 	}
 	printf("%s, %d threads; %d bins in q, %d distinct frames cycled\n", bl_kern_build_info(),
 	       bl_kern_cpu_threads(), NPT, NFRAMES);
-	printf("%-10s %-6s %12s %12s %7s\n", "detector", "split", "beamloop/s", "pyFAI csr/s",
-	       "ratio");
+	printf("%-10s %-6s %12s %12s %7s %14s\n", "detector", "split", "beamloop/s", "pyFAI csr/s",
+	       "ratio", "beamloop int/s");
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		const struct bench_case *c = &cases[k];
 		size_t n = (size_t)c->nrows * c->ncols;
@@ -122,7 +154,9 @@ int main(int argc, char **argv)
 					      .solid_angle = true,
 					      .polarization = true,
 					      .polarization_factor = 0.99,
-					      .mask_negative = true};
+					      .mask_negative = true,
+					      /* Eiger's uint16 gaps; no float frame reaches it */
+					      .saturation = 65535};
 		struct bl_reduce_plan *p;
 		if (bl_reduce_plan_create(&g, &cf, &p) < 0)
 			return 1;
@@ -133,15 +167,13 @@ int main(int argc, char **argv)
 					     .variance = var,
 					     .norm = nrm,
 					     .count = cnt};
-		bl_reduce_integrate1d(p, fr, 2.5, &r); /* warm up */
-		long it = 0;
-		double t0 = now(), t;
-		do {
-			for (int f = 0; f < NFRAMES; f++, it++)
-				bl_reduce_integrate1d(p, fr + f * n, 2.5, &r);
-			t = now() - t0;
-		} while (t < secs);
-		double fps = it / t, pfps = NAN;
+		double fps = beamloop_fps(p, fr, BL_REDUCE_F32, n * 4, &r, secs), pfps = NAN;
+		double nfps = NAN;
+		void *nat = native_frames(fr, n * NFRAMES, c->native);
+		if (nat)
+			nfps = beamloop_fps(p, nat, c->native,
+					    n * (c->native == BL_REDUCE_U16 ? 2 : 4), &r, secs);
+		free(nat);
 		bl_reduce_plan_free(p);
 		if (peer) {
 			char dir[] = "/tmp/bl_bench_reduce_XXXXXX";
@@ -154,8 +186,9 @@ int main(int argc, char **argv)
 			if (system(cmd) != 0)
 				fprintf(stderr, "could not remove %s\n", dir);
 		}
-		printf("%-10s %-6s %12.1f %12.1f %7.2f\n", c->name,
-		       c->split == BL_REDUCE_SPLIT_BBOX ? "bbox" : "no", fps, pfps, fps / pfps);
+		printf("%-10s %-6s %12.1f %12.1f %7.2f %8.1f %-5s\n", c->name,
+		       c->split == BL_REDUCE_SPLIT_BBOX ? "bbox" : "no", fps, pfps, fps / pfps,
+		       nfps, c->native == BL_REDUCE_U16 ? "u16" : "i32");
 		fflush(stdout);
 		free(fr);
 		free(dark);

@@ -25,6 +25,8 @@ struct bl_reduce_geometry {
 	double incidence_deg;  /* grazing incidence angle (GI mapping; unused by 1D/2D) */
 };
 
+#define BL_REDUCE_MAX_BINS 65000 /* bins are stored as 16-bit per pixel */
+
 enum bl_reduce_unit {
 	BL_REDUCE_Q_NM = 0,   /* q = 4 pi sin(theta) / lambda in nm^-1 */
 	BL_REDUCE_2TH_DEG = 1 /* scattering angle 2 theta in degrees */
@@ -50,7 +52,17 @@ struct bl_reduce_config {
 	double polarization_factor;  /* -1..1; 0.99 is typical of a synchrotron */
 	bool mask_negative;	     /* dynamic mask: raw < 0 (Pilatus gaps -1, bad -2) */
 	double saturation;	     /* dynamic mask: raw >= saturation; 0 disables */
+	/* 2D caking (q or 2 theta, chi): NBINS_CHI > 0 azimuthal bins over [chi_min, chi_max)
+	 * degrees (both 0: -180..180), chi as bl_reduce_pixel_position's; a pixel goes to the chi
+	 * bin of its centre (no split only for now: bbox gives -ENOTSUP). Bin index = chi bin *
+	 * NBINS + radial bin, NBINS * NBINS_CHI <= BL_REDUCE_MAX_BINS. 0: 1D. */
+	int nbins_chi;
+	double chi_min_deg, chi_max_deg;
 };
+
+/* Element type of a frame: float32 (as pyFAI takes it), or the detectors' own integers (Eiger
+ * uint16 or uint32, Pilatus int32), converted to float32 pixel by pixel as pyFAI converts them. */
+enum bl_reduce_dtype { BL_REDUCE_F32 = 0, BL_REDUCE_U16 = 1, BL_REDUCE_U32 = 2, BL_REDUCE_I32 = 3 };
 
 struct bl_reduce_plan;
 
@@ -65,15 +77,19 @@ struct bl_reduce_result {
 	double *radial; /* bin centres in the plan's unit */
 	double *signal, *variance, *norm, *count;
 	double *mean, *sigma, *sem;
+	double *chi; /* chi bin centres in degrees (2D caking; 0 in 1D) */
 };
 
-/* Precomputes per-pixel positions and corrections and the bin lookup table (CSR). Returns 0 and
- * the plan in *OUT, -EINVAL on a bad geometry or configuration, -ENOMEM. */
+/* Precomputes per-pixel positions and corrections and the bin lookup table. NBINS (times
+ * NBINS_CHI) is at most BL_REDUCE_MAX_BINS (bins are stored as 16-bit per pixel). Returns 0 and
+ * the plan in *OUT, -EINVAL on a bad geometry or configuration, -ENOTSUP for 2D bbox, -ENOMEM. */
 int bl_reduce_plan_create(const struct bl_reduce_geometry *g, const struct bl_reduce_config *c,
 			  struct bl_reduce_plan **out);
 void bl_reduce_plan_free(struct bl_reduce_plan *p);
 
+/* Bins in all (NBINS * NBINS_CHI in 2D caking), and azimuthal bins (1 in 1D). */
 int bl_reduce_plan_nbins(const struct bl_reduce_plan *p);
+int bl_reduce_plan_nbins_chi(const struct bl_reduce_plan *p);
 /* The radial range [min, max) the bins cover, in the plan's unit. */
 void bl_reduce_plan_range(const struct bl_reduce_plan *p, double *min, double *max);
 /* Non-zero entries of the lookup table (pixel fractions). */
@@ -83,6 +99,10 @@ long bl_reduce_plan_nnz(const struct bl_reduce_plan *p);
  * counts times exposure, 1 for none; must be > 0). Allocates nothing. 0 or -EINVAL. */
 int bl_reduce_integrate1d(const struct bl_reduce_plan *p, const float *frame, double normalization,
 			  struct bl_reduce_result *out);
+/* The same for a frame of element type DTYPE. 0 or -EINVAL. */
+int bl_reduce_integrate1d_dtype(const struct bl_reduce_plan *p, const void *frame,
+				enum bl_reduce_dtype dtype, double normalization,
+				struct bl_reduce_result *out);
 
 /* Position of the centre of pixel (ROW, COL): 2 theta and chi in radians, q in nm^-1. chi is
  * atan2(y, x) in the lab frame of pyFAI (chiArray). */

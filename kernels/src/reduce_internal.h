@@ -2,6 +2,7 @@
 #ifndef BL_REDUCE_INTERNAL_H
 #define BL_REDUCE_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bl_reduce.h"
@@ -16,7 +17,9 @@ struct reduce_frame {
 };
 
 struct bl_reduce_plan {
-	int nrows, ncols, nbins;
+	int nrows, ncols, nbins;   /* nbins = nq * nchi, bin = chi bin * nq + radial bin */
+	int nq, nchi;		   /* radial and azimuthal (2D caking; 1 in 1D) bins */
+	double chi_min, chi_delta; /* chi bin edges, radians */
 	enum bl_reduce_unit unit;
 	double pos_min, pos_max, delta; /* bin edges in internal units (nm^-1 or rad) */
 	double scale;			/* internal unit -> output unit */
@@ -27,12 +30,32 @@ struct bl_reduce_plan {
 	float *norm;			/* per pixel flat * solid angle * polarization */
 	double *bin_dark, *bin_norm, *bin_norm2, *bin_count; /* static sums per bin */
 	float lo, hi;					     /* valid raw values: lo <= v < hi */
-	uint16_t *pixbin; /* no split: bin of each pixel (pixel-major), UINT16_MAX = none */
-	int nthreads;	  /* per-thread histograms: nthreads * nbins * HIST_FIELDS doubles */
+	/* Pixel-major table: each pixel's first bin (nbins: none) and, with bbox splitting, its
+	 * fractions in that bin and the NSLOT - 1 next (0 past its last), NSLOT floats a pixel;
+	 * entries beyond a pixel's NSLOT first bins are listed by pixel in xpix/xbin/xcoef. */
+	uint16_t *pixbin;
+	float *coefs;
+	int32_t *xpix;
+	uint16_t *xbin;
+	float *xcoef;
+	long nextra;
+	/* Per-thread histograms, hist_stride doubles apart: NCOPY copies of 2 hot fields (raw,
+	 * var) per bin, then COLD_FIELDS give-backs per bin, nbins + NSLOT bins (the last ones
+	 * catch masked pixels). */
+	int nthreads;
+	size_t hist_stride;
 	double *hist;
 };
 
-enum { HIST_FIELDS = 6 }; /* raw, var, and the give-backs: dark, norm, norm2, count */
+enum { NCOPY = 2 }; /* copies of the hot fields per thread (see reduce_integrate.c) */
+enum { COLD_FIELDS = 5 };
+enum { NSLOT = 3 };
+/* bbox fractions stored per pixel */ /* give-backs: dark, norm, norm2, count, dropped entries
+				       */
+
+/* Builds P's pixel-major table (pixbin, coefs, extras) from its CSR table and allocates the
+ * per-thread histograms; N pixels. 0 or -ENOMEM. */
+int reduce_pixel_major(struct bl_reduce_plan *p, size_t n);
 
 /* Converts a Fit2D geometry into FR; -EINVAL when it makes no sense. */
 int reduce_frame_init(struct reduce_frame *fr, const struct bl_reduce_geometry *g);

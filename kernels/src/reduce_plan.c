@@ -11,13 +11,11 @@
 
 #include "reduce_internal.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 struct pix_maps {
 	double *pos, *dpos; /* radial centre and half-width (0 without splitting), internal unit */
 	uint8_t *valid;
+	int32_t
+	    *chib; /* 2D caking: chi bin of each pixel centre, -1 outside the range; else NULL */
 };
 
 static double radial_of(const struct reduce_frame *fr, enum bl_reduce_unit u, const double t[3])
@@ -68,6 +66,10 @@ static int pixel_maps(struct bl_reduce_plan *p, const struct reduce_frame *fr,
 			double tth = reduce_tth(t);
 			double pos = c->unit == BL_REDUCE_Q_NM ? reduce_q(fr, tth) : tth;
 			m->pos[k] = pos;
+			if (m->chib) {
+				double x = (atan2(t[0], t[1]) - p->chi_min) / p->chi_delta;
+				m->chib[k] = x >= 0 && x < p->nchi ? (int32_t)x : -1;
+			}
 			double d = 0;
 			if (cg) {
 				const float *a = cg + (size_t)i * w + (size_t)j;
@@ -127,29 +129,33 @@ static void bin_range(struct bl_reduce_plan *p, const struct bl_reduce_config *c
 	const double eps32 = 1.0 + FLT_EPSILON;
 	p->pos_min = lo;
 	p->pos_max = hi > 0 ? hi * eps32 : hi / eps32;
-	p->delta = (p->pos_max - p->pos_min) / p->nbins;
+	p->delta = (p->pos_max - p->pos_min) / p->nq;
 }
 
-/* Calls EMIT(bin, pixel, fraction) for each bin pixel K touches (pyFAI's calc_lut_1d). */
+/* Calls EMIT(bin, pixel, fraction) for each bin pixel K touches (pyFAI's calc_lut_1d); in 2D
+ * caking the bins of the pixel's chi row. */
 #define FOR_EACH_BIN(p, m, k, EMIT)                                                                \
 	do {                                                                                       \
+		long off_ = m->chib ? (long)m->chib[k] * p->nq : 0;                                \
+		if (off_ < 0)                                                                      \
+			break;                                                                     \
 		double f0 = (m->pos[k] - m->dpos[k] - p->pos_min) / p->delta;                      \
 		double f1 = (m->pos[k] + m->dpos[k] - p->pos_min) / p->delta;                      \
 		long b0 = (long)f0, b1 = (long)f1;                                                 \
-		if (b1 < 0 || b0 >= p->nbins)                                                      \
+		if (b1 < 0 || b0 >= p->nq)                                                         \
 			break;                                                                     \
-		if (b1 > p->nbins - 1)                                                             \
-			b1 = p->nbins - 1;                                                         \
+		if (b1 > p->nq - 1)                                                                \
+			b1 = p->nq - 1;                                                            \
 		if (b0 < 0)                                                                        \
 			b0 = 0;                                                                    \
 		if (b0 == b1) {                                                                    \
-			EMIT(b0, k, 1.0f);                                                         \
+			EMIT(b0 + off_, k, 1.0f);                                                  \
 		} else {                                                                           \
 			double inv = 1.0 / (f1 - f0);                                              \
-			EMIT(b0, k, (float)(inv * ((double)(b0 + 1) - f0)));                       \
-			EMIT(b1, k, (float)(inv * (f1 - (double)b1)));                             \
+			EMIT(b0 + off_, k, (float)(inv * ((double)(b0 + 1) - f0)));                \
+			EMIT(b1 + off_, k, (float)(inv * (f1 - (double)b1)));                      \
 			for (long b_ = b0 + 1; b_ < b1; b_++)                                      \
-				EMIT(b_, k, (float)inv);                                           \
+				EMIT(b_ + off_, k, (float)inv);                                    \
 		}                                                                                  \
 	} while (0)
 
@@ -218,47 +224,39 @@ static int bin_sums(struct bl_reduce_plan *p)
 	return 0;
 }
 
-/* For the no-split kernel: each pixel's bin in pixel order (the frame is then read once,
- * sequentially), and per-thread histograms allocated here so that a frame allocates nothing. */
-static int pixel_major(struct bl_reduce_plan *p, size_t n)
-{
-	p->pixbin = malloc(n * sizeof(*p->pixbin));
-#ifdef _OPENMP
-	p->nthreads = omp_get_max_threads();
-#else
-	p->nthreads = 1;
-#endif
-	p->hist = malloc((size_t)p->nthreads * (size_t)p->nbins * HIST_FIELDS * sizeof(double));
-	if (!p->pixbin || !p->hist)
-		return -ENOMEM;
-	memset(p->pixbin, 0xff, n * sizeof(*p->pixbin));
-	for (int b = 0; b < p->nbins; b++)
-		for (int32_t j = p->indptr[b]; j < p->indptr[b + 1]; j++)
-			p->pixbin[p->indices[j]] = (uint16_t)b;
-	return 0;
-}
-
 int bl_reduce_plan_create(const struct bl_reduce_geometry *g, const struct bl_reduce_config *c,
 			  struct bl_reduce_plan **out)
 {
 	*out = NULL;
 	struct reduce_frame fr;
-	if (!g || !c || reduce_frame_init(&fr, g) < 0 || c->nbins <= 0 ||
+	if (!g || !c || reduce_frame_init(&fr, g) < 0 || c->nbins <= 0 || c->nbins_chi < 0 ||
+	    (long)c->nbins * (c->nbins_chi ? c->nbins_chi : 1) > BL_REDUCE_MAX_BINS ||
+	    (c->nbins_chi && !(c->chi_max_deg >= c->chi_min_deg)) ||
 	    (c->unit != BL_REDUCE_Q_NM && c->unit != BL_REDUCE_2TH_DEG) ||
 	    (c->split != BL_REDUCE_SPLIT_NONE && c->split != BL_REDUCE_SPLIT_BBOX) ||
 	    (c->polarization && !(fabs(c->polarization_factor) <= 1)) || c->saturation < 0)
 		return -EINVAL;
+	if (c->nbins_chi && c->split != BL_REDUCE_SPLIT_NONE)
+		return -ENOTSUP; /* 2D caking with bbox splitting: not yet */
 	size_t n = (size_t)g->nrows * (size_t)g->ncols;
 	if (n > INT32_MAX)
 		return -EINVAL;
 	struct bl_reduce_plan *p = calloc(1, sizeof(*p));
-	struct pix_maps m = {malloc(n * sizeof(double)), malloc(n * sizeof(double)), malloc(n)};
+	struct pix_maps m = {malloc(n * sizeof(double)), malloc(n * sizeof(double)), malloc(n),
+			     NULL};
 	int rc = -ENOMEM;
-	if (!p || !m.pos || !m.dpos || !m.valid)
+	if (c->nbins_chi)
+		m.chib = malloc(n * sizeof(*m.chib));
+	if (!p || !m.pos || !m.dpos || !m.valid || (c->nbins_chi && !m.chib))
 		goto out;
 	p->nrows = g->nrows;
 	p->ncols = g->ncols;
-	p->nbins = c->nbins;
+	p->nq = c->nbins;
+	p->nchi = c->nbins_chi ? c->nbins_chi : 1;
+	p->nbins = p->nq * p->nchi;
+	bool full = c->chi_min_deg == 0 && c->chi_max_deg == 0;
+	p->chi_min = full ? -M_PI : c->chi_min_deg * M_PI / 180.0;
+	p->chi_delta = ((full ? M_PI : c->chi_max_deg * M_PI / 180.0) - p->chi_min) / p->nchi;
 	p->unit = c->unit;
 	p->scale = c->unit == BL_REDUCE_Q_NM ? 1.0 : 180.0 / M_PI;
 	p->lo = c->mask_negative ? 0.0f : -INFINITY;
@@ -278,8 +276,12 @@ int bl_reduce_plan_create(const struct bl_reduce_geometry *g, const struct bl_re
 		goto out;
 	if ((rc = bin_sums(p)) < 0)
 		goto out;
-	if (!p->coef && p->nbins < UINT16_MAX && (rc = pixel_major(p, n)) < 0)
+	if ((rc = reduce_pixel_major(p, n)) < 0)
 		goto out;
+	free(p->indices); /* the kernels read the pixel-major table only */
+	free(p->coef);
+	p->indices = NULL;
+	p->coef = NULL;
 	*out = p;
 	p = NULL;
 	rc = 0;
@@ -287,6 +289,7 @@ out:
 	free(m.pos);
 	free(m.dpos);
 	free(m.valid);
+	free(m.chib);
 	bl_reduce_plan_free(p);
 	return rc;
 }
@@ -302,6 +305,10 @@ void bl_reduce_plan_free(struct bl_reduce_plan *p)
 	free(p->norm);
 	free(p->bin_dark);
 	free(p->pixbin);
+	free(p->coefs);
+	free(p->xpix);
+	free(p->xbin);
+	free(p->xcoef);
 	free(p->hist);
 	free(p);
 }
@@ -309,6 +316,11 @@ void bl_reduce_plan_free(struct bl_reduce_plan *p)
 int bl_reduce_plan_nbins(const struct bl_reduce_plan *p)
 {
 	return p->nbins;
+}
+
+int bl_reduce_plan_nbins_chi(const struct bl_reduce_plan *p)
+{
+	return p->nchi;
 }
 
 void bl_reduce_plan_range(const struct bl_reduce_plan *p, double *min, double *max)
