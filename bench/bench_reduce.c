@@ -1,7 +1,9 @@
 /* bench_reduce.c: frames/s of this project's CPU 1D integration beside pyFAI's integrate1d_ng
  * (csr), same float32 frames, geometry and corrections, same run; Pilatus 1M (no split, bbox)
  * and Eiger 4M (no split); plus beamloop alone on the detector's own integers (Pilatus int32,
- * Eiger uint16). Usage: bench_reduce [--seconds S] [--no-peer]. */
+ * Eiger uint16). --gpu: instead, frames/s of the CUDA path for Pilatus 1M frames streamed from
+ * pinned host memory in batches (exits 0 saying so when there is no GPU).
+ * Usage: bench_reduce [--seconds S] [--no-peer] [--gpu]. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,15 +104,89 @@ static double peer_fps(const char *dir, const struct bench_case *c, double secs)
 	return fps;
 }
 
+/* GPU frames/s for case C: GPU_FRAMES int32 frames in pinned host memory, integrated in calls of
+ * GPU_FRAMES (batches of GPU_BATCH per transfer, two streams) for SECS seconds. */
+#define GPU_FRAMES 256
+#define GPU_BATCH  16
+static int gpu_bench(const struct bench_case *c, double secs)
+{
+	size_t n = (size_t)c->nrows * c->ncols;
+	int32_t *fr = bl_reduce_gpu_host_alloc(n * 4 * GPU_FRAMES);
+	static double mean[GPU_FRAMES][NPT], sem[GPU_FRAMES][NPT];
+	static struct bl_reduce_result r[GPU_FRAMES];
+	if (!fr)
+		return -1;
+	for (size_t x = 0; x < n * GPU_FRAMES; x++) {
+		size_t k = x % n;
+		int i = (int)(k / c->ncols), j = (int)(k % c->ncols);
+		double rr = hypot(i - c->bcy, j - c->bcx), m = 20 + 5000 / (1 + rr / 40);
+		fr[x] = (i % 212 >= 195 || j % 494 >= 487) ? -1 : (int32_t)(m + 3 * uni());
+	}
+	for (int f = 0; f < GPU_FRAMES; f++)
+		r[f] = (struct bl_reduce_result){.mean = mean[f], .sem = sem[f]};
+	struct bl_reduce_geometry g = {.nrows = c->nrows,
+				       .ncols = c->ncols,
+				       .pixel_x_um = c->pixel_um,
+				       .pixel_y_um = c->pixel_um,
+				       .distance_mm = c->dist_mm,
+				       .beam_center_x_px = c->bcx,
+				       .beam_center_y_px = c->bcy,
+				       .wavelength_nm = 0.1};
+	struct bl_reduce_config cf = {.unit = BL_REDUCE_Q_NM,
+				      .split = c->split,
+				      .nbins = NPT,
+				      .solid_angle = true,
+				      .polarization = true,
+				      .polarization_factor = 0.99,
+				      .mask_negative = true};
+	struct bl_reduce_plan *p = NULL;
+	struct bl_reduce_gpu *gp = NULL;
+	int rc = bl_reduce_plan_create(&g, &cf, &p);
+	if (rc == 0)
+		rc = bl_reduce_gpu_create(p, 0, GPU_BATCH, &gp);
+	if (rc == 0)
+		rc = bl_reduce_integrate1d_gpu(gp, fr, BL_REDUCE_I32, GPU_FRAMES, NULL, r);
+	long it = 0;
+	double t0 = now(), t = 0;
+	while (rc == 0 && t < secs) {
+		rc = bl_reduce_integrate1d_gpu(gp, fr, BL_REDUCE_I32, GPU_FRAMES, NULL, r);
+		it += GPU_FRAMES;
+		t = now() - t0;
+	}
+	if (rc == 0)
+		printf("%-10s %-6s gpu %10.1f frames/s (int32, pinned, batch %d, 2 streams)\n",
+		       c->name, c->split == BL_REDUCE_SPLIT_BBOX ? "bbox" : "no", it / t,
+		       GPU_BATCH);
+	bl_reduce_gpu_free(gp);
+	bl_reduce_plan_free(p);
+	bl_reduce_gpu_host_free(fr);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	double secs = 3;
-	int peer = 1;
+	int peer = 1, gpu = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
 			secs = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--no-peer"))
 			peer = 0;
+		else if (!strcmp(argv[i], "--gpu"))
+			gpu = 1;
+	}
+	if (gpu) {
+		struct bl_kern_gpu d[1];
+		if (bl_kern_gpus(d, 1) <= 0) {
+			printf("%s: no GPU, nothing measured\n", bl_kern_build_info());
+			return 0;
+		}
+		printf("%s; gpu 0: %s sm_%d%d, %d SMs\n", bl_kern_build_info(), d[0].name,
+		       d[0].cc_major, d[0].cc_minor, d[0].sm_count);
+		for (int k = 0; k < 2; k++)
+			if (gpu_bench(&cases[k], secs) < 0)
+				return 1;
+		return 0;
 	}
 	printf("%s, %d threads; %d bins in q, %d distinct frames cycled\n", bl_kern_build_info(),
 	       bl_kern_cpu_threads(), NPT, NFRAMES);

@@ -4,6 +4,7 @@
 #define BL_REDUCE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -103,6 +104,31 @@ int bl_reduce_integrate1d(const struct bl_reduce_plan *p, const float *frame, do
 int bl_reduce_integrate1d_dtype(const struct bl_reduce_plan *p, const void *frame,
 				enum bl_reduce_dtype dtype, double normalization,
 				struct bl_reduce_result *out);
+
+/* GPU path (CUDA), checked against the CPU path above within a tolerance (tests/kernels/
+ * test_reduce_gpu.c): the plan's tables are uploaded once, then frames held in host memory are
+ * streamed in batches over two CUDA streams. Sums run in another order than on the CPU, so
+ * results agree to rounding (relative 1e-5 on bins of >= 100 pixels), not bit for bit. */
+struct bl_reduce_gpu;
+
+/* Uploads plan P's tables to GPU DEV (bl_kern_gpus' index) with room for BATCH frames (0: 16, at
+ * most 65535) of up to 4 bytes a pixel per transfer. The plan must outlive the handle. 0, -ENODEV
+ * (no CUDA in this build, or no such GPU), -EINVAL, -ENOMEM or -EIO. */
+int bl_reduce_gpu_create(const struct bl_reduce_plan *p, int dev, int batch,
+			 struct bl_reduce_gpu **out);
+void bl_reduce_gpu_free(struct bl_reduce_gpu *g);
+
+/* Integrates NFRAMES frames of type DTYPE lying back to back at FRAMES (host memory; pinned
+ * memory from bl_reduce_gpu_host_alloc is copied straight to the GPU, other memory is staged
+ * through pinned buffers). NORMALIZATION holds one value per frame (NULL: 1 for all); OUT holds
+ * NFRAMES results, filled as bl_reduce_integrate1d_dtype fills one. 0, -EINVAL, -ENODEV, -EIO. */
+int bl_reduce_integrate1d_gpu(struct bl_reduce_gpu *g, const void *frames,
+			      enum bl_reduce_dtype dtype, int nframes, const double *normalization,
+			      struct bl_reduce_result *out);
+
+/* Page-locked host memory for frames (NULL without CUDA or a GPU), and its release. */
+void *bl_reduce_gpu_host_alloc(size_t bytes);
+void bl_reduce_gpu_host_free(void *ptr);
 
 /* Position of the centre of pixel (ROW, COL): 2 theta and chi in radians, q in nm^-1. chi is
  * atan2(y, x) in the lab frame of pyFAI (chiArray). */

@@ -188,6 +188,35 @@ static void put(double *dst, int b, double x)
 		dst[b] = x;
 }
 
+/* Bin B's results from its sums over valid pixels: S = sum c raw, V = sum c^2 max(raw, 1), and
+ * G the static shares (dark, norm, norm2, count, entries) of the pixels the frame masked. */
+void reduce_put_bin(const struct bl_reduce_plan *p, int b, double s, double v,
+		    const double g[COLD_FIELDS], double normalization, struct bl_reduce_result *out)
+{
+	double sig = 0, var = 0, nrm = 0, cnt = 0, mean = 0, sd = 0, sem = 0;
+	if ((double)(p->indptr[b + 1] - p->indptr[b]) > g[4]) {
+		sig = s - (p->bin_dark[b] - g[0]);
+		var = v;
+		nrm = (p->bin_norm[b] - g[1]) * normalization;
+		double n2 = (p->bin_norm2[b] - g[2]) * normalization * normalization;
+		cnt = p->bin_count[b] - g[3];
+		if (nrm > 0) {
+			mean = sig / nrm;
+			sem = sqrt(var) / nrm;
+			sd = n2 > 0 ? sqrt(var / n2) : 0;
+		}
+	}
+	put(out->radial, b, (p->pos_min + (b % p->nq + 0.5) * p->delta) * p->scale);
+	put(out->chi, b, (p->chi_min + (b / p->nq + 0.5) * p->chi_delta) * (180.0 / M_PI));
+	put(out->signal, b, sig);
+	put(out->variance, b, var);
+	put(out->norm, b, nrm);
+	put(out->count, b, cnt);
+	put(out->mean, b, mean);
+	put(out->sigma, b, sd);
+	put(out->sem, b, sem);
+}
+
 int bl_reduce_integrate1d_dtype(const struct bl_reduce_plan *p, const void *frame,
 				enum bl_reduce_dtype dtype, double normalization,
 				struct bl_reduce_result *out)
@@ -211,28 +240,7 @@ int bl_reduce_integrate1d_dtype(const struct bl_reduce_plan *p, const void *fram
 			for (int f = 0; f < COLD_FIELDS; f++)
 				g[f] += cold[f];
 		}
-		double sig = 0, var = 0, nrm = 0, cnt = 0, mean = 0, sd = 0, sem = 0;
-		if ((double)(p->indptr[b + 1] - p->indptr[b]) > g[4]) {
-			sig = s - (p->bin_dark[b] - g[0]);
-			var = v;
-			nrm = (p->bin_norm[b] - g[1]) * normalization;
-			double n2 = (p->bin_norm2[b] - g[2]) * normalization * normalization;
-			cnt = p->bin_count[b] - g[3];
-			if (nrm > 0) {
-				mean = sig / nrm;
-				sem = sqrt(var) / nrm;
-				sd = n2 > 0 ? sqrt(var / n2) : 0;
-			}
-		}
-		put(out->radial, b, (p->pos_min + (b % p->nq + 0.5) * p->delta) * p->scale);
-		put(out->chi, b, (p->chi_min + (b / p->nq + 0.5) * p->chi_delta) * (180.0 / M_PI));
-		put(out->signal, b, sig);
-		put(out->variance, b, var);
-		put(out->norm, b, nrm);
-		put(out->count, b, cnt);
-		put(out->mean, b, mean);
-		put(out->sigma, b, sd);
-		put(out->sem, b, sem);
+		reduce_put_bin(p, b, s, v, g, normalization, out);
 	}
 	return 0;
 }

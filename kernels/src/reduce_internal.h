@@ -57,6 +57,12 @@ enum { NSLOT = 3 };
  * per-thread histograms; N pixels. 0 or -ENOMEM. */
 int reduce_pixel_major(struct bl_reduce_plan *p, size_t n);
 
+/* Writes bin B of OUT from its sums over the frame's valid pixels (S = sum c raw, V = sum c^2
+ * max(raw, 1)) and G, the static shares of the pixels the frame masked (reduce_integrate.c). */
+void reduce_put_bin(const struct bl_reduce_plan *p, int b, double s, double v,
+		    const double g[COLD_FIELDS], double normalization,
+		    struct bl_reduce_result *out);
+
 /* Converts a Fit2D geometry into FR; -EINVAL when it makes no sense. */
 int reduce_frame_init(struct reduce_frame *fr, const struct bl_reduce_geometry *g);
 

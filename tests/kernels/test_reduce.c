@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../check.h"
+#include "bl_kernels.h"
 #include "bl_reduce.h"
 
 #define NR 64
@@ -358,6 +359,23 @@ static void test_bad_input(void)
 	CHECK_EQ_INT(bl_reduce_plan_create(&geo, &c, &p), -EINVAL);
 }
 
+/* The GPU entry points answer -ENODEV where there is no GPU (or no CUDA in the build). */
+static void test_gpu_absent(void)
+{
+	struct bl_kern_gpu gpus[1];
+	if (bl_kern_gpus(gpus, 1) > 0)
+		return; /* test_reduce_gpu covers it */
+	struct bl_reduce_config c = {.unit = BL_REDUCE_Q_NM, .nbins = NB};
+	struct bl_reduce_plan *p;
+	CHECK_EQ_INT(bl_reduce_plan_create(&geo, &c, &p), 0);
+	struct bl_reduce_gpu *g = NULL;
+	CHECK_EQ_INT(bl_reduce_gpu_create(p, 0, 4, &g), -ENODEV);
+	CHECK(g == NULL);
+	CHECK(bl_reduce_gpu_host_alloc(64) == NULL);
+	bl_reduce_gpu_free(NULL);
+	bl_reduce_plan_free(p);
+}
+
 int main(void)
 {
 	test_uniform(BL_REDUCE_SPLIT_NONE);
@@ -371,5 +389,6 @@ int main(void)
 	test_poisson_variance();
 	test_cake();
 	test_bad_input();
+	test_gpu_absent();
 	return CHECK_DONE();
 }

@@ -47,18 +47,29 @@ int main(int argc, char **argv)
 	CHECK_EQ_INT(info.channels, 4);
 	CHECK_EQ_INT(info.tick_hz, 100000000);
 
-	/* the clock map: host time -> box tick agrees with a fresh reading within the round trip */
-	for (int i = 0; i < 6; i++) {
-		CHECK_EQ_INT(bl_tbox_sync(b), 0);
-		poll(NULL, 0, 5);
+	/* the clock map: host time -> box tick agrees with a fresh reading within the round trip.
+	 * A loaded machine can preempt the test between its host clock reads and the request (the
+	 * reading, not the map, is then off): up to 3 readings, each with more syncs behind it. */
+	bool agrees = false;
+	uint64_t t1 = 0;
+	for (int attempt = 0; attempt < 3 && !agrees; attempt++) {
+		for (int i = 0; i < 6; i++) {
+			CHECK_EQ_INT(bl_tbox_sync(b), 0);
+			poll(NULL, 0, 5);
+		}
+		uint64_t t0 = mono_ns(), tick;
+		CHECK_EQ_INT(bl_tbox_time(b, &tick), 0);
+		t1 = mono_ns();
+		double predicted = (double)bl_tbox_host_to_tick(b, t0 + (t1 - t0) / 2);
+		double err_ticks =
+		    (double)bl_tbox_sync_error_ns(b) / 10.0 + (double)(t1 - t0) / 10.0;
+		agrees = (double)tick > predicted - err_ticks - 5000 &&
+			 (double)tick < predicted + err_ticks + 5000;
+		if (!agrees)
+			fprintf(stderr, "clock map attempt %d: tick %llu, predicted %.0f +- %.0f\n",
+				attempt, (unsigned long long)tick, predicted, err_ticks + 5000);
 	}
-	uint64_t t0 = mono_ns(), tick;
-	CHECK_EQ_INT(bl_tbox_time(b, &tick), 0);
-	uint64_t t1 = mono_ns();
-	double predicted = (double)bl_tbox_host_to_tick(b, t0 + (t1 - t0) / 2);
-	double err_ticks = (double)bl_tbox_sync_error_ns(b) / 10.0 + (double)(t1 - t0) / 10.0;
-	CHECK((double)tick > predicted - err_ticks - 5000 &&
-	      (double)tick < predicted + err_ticks + 5000);
+	CHECK(agrees);
 	uint64_t back = bl_tbox_tick_to_host(b, bl_tbox_host_to_tick(b, t1));
 	CHECK(back > t1 - 100 && back < t1 + 100);
 	printf("clock map: round trip/2 = %llu ns\n", (unsigned long long)bl_tbox_sync_error_ns(b));
