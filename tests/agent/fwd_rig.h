@@ -172,7 +172,7 @@ static void *wk_loop(void *arg)
 	return NULL;
 }
 
-static void wk_start(void *ctx, const char *endpoint, int window, int limit, int delay_ms)
+static inline void wk_start(void *ctx, const char *endpoint, int window, int limit, int delay_ms)
 {
 	snprintf(wk.endpoint, sizeof(wk.endpoint), "%s", endpoint);
 	wk.window = window;
@@ -182,7 +182,7 @@ static void wk_start(void *ctx, const char *endpoint, int window, int limit, int
 	pthread_create(&wk.thread, NULL, wk_loop, ctx);
 }
 
-static void wk_stop(void)
+static inline void wk_stop(void)
 {
 	atomic_store(&wk.stop, true);
 	pthread_join(wk.thread, NULL);
