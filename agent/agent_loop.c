@@ -58,6 +58,9 @@ int bl_agent_new(struct bl_agent **out, const struct bl_agent_config *cfg, char 
 		snprintf(err, errsz, "out of memory");
 	if (!rc && (rc = bl_dstream_new(&a->stream)))
 		snprintf(err, errsz, "out of memory");
+	/* bitshuffle-LZ4 is stored as it came: decode only what the md5 does not vouch for */
+	if (!rc)
+		bl_dstream_set_decode(a->stream, BL_DS_DECODE_NONE);
 	if (!rc && !(a->zctx = zmq_ctx_new()))
 		rc = -ENOMEM;
 	if (!rc && (rc = agent_stream_open(a, cfg->stream)))
@@ -221,6 +224,7 @@ static void on_frame(struct bl_agent *a, const struct bl_dstream_event *ev)
 		f.chunk_bytes = ev->encoded_bytes;
 	} else {
 		size_t nelem = ev->pixel_bytes / (size_t)ev->type;
+		/* raw and lz4< come with pixels in every decode mode (bl_dstream_set_decode) */
 		int rc = bl_nx_chunk_encode(ev->type, ev->pixels, nelem, a->chunk, a->chunk_cap,
 					    &f.chunk_bytes);
 		if (rc) {

@@ -1,5 +1,5 @@
 /* bl_dstream.h: Dectris stream v1 frames: pixel encodings, message builders and the checking
- * consumer (ZMQ PULL) that decodes every part of every series. */
+ * consumer (ZMQ PULL) that checks every part of every series. */
 #ifndef BL_DSTREAM_H
 #define BL_DSTREAM_H
 
@@ -39,7 +39,9 @@ int bl_dcodec_encode(enum bl_denc e, const void *pix, size_t nelem, size_t elem,
 /* Decodes IN (LEN bytes) into exactly NELEM*ELEM bytes at PIX, never reading or writing outside
  * the buffers whatever IN holds. SCRATCH (SCRATCH_CAP bytes) holds one bitshuffle block.
  * 0, -EINVAL (encoding/element size), -ENODATA (input ends early), -EBADMSG (corrupt, or
- * decodes to another size), -ENOBUFS (block larger than SCRATCH). */
+ * decodes to another size), -ENOBUFS (block larger than SCRATCH). PIX NULL (bitshuffle-LZ4
+ * only, else -EINVAL): the same checks at the same cost, every block decompressed into SCRATCH,
+ * but no bit transpose and nothing written. */
 int bl_dcodec_decode(enum bl_denc e, const void *in, size_t len, void *pix, size_t nelem,
 		     size_t elem, void *scratch, size_t scratch_cap);
 /* Scratch a bitshuffle block of the sizes this decoder accepts needs. */
@@ -112,7 +114,8 @@ struct bl_dstream_event {
 	int width, height;
 	enum bl_dtype type;
 	enum bl_denc encoding;
-	const void *pixels; /* in the series buffer: valid until the next call */
+	const void *pixels; /* in the series buffer: valid until the next call. NULL when the
+			       decode mode skipped the decode (bl_dstream_set_decode) */
 	size_t pixel_bytes;
 	const void *encoded; /* the data part as it came (encoding above): valid until the next
 				call, like pixels (bl_dstream_feed: the caller's part) */
@@ -135,6 +138,20 @@ void bl_dstream_free(struct bl_dstream *s);
 /* Decode into BUF (CAP bytes) instead of a buffer the consumer allocates at the start of each
  * series that needs a larger one. Frames that do not fit are rejected with -ENOBUFS. */
 void bl_dstream_set_buffer(struct bl_dstream *s, void *buf, size_t cap);
+/* How much of each data part the consumer decodes. Whatever the mode, every other check (sizes,
+ * bitshuffle framing, md5 when a hash is sent) is made. A frame whose md5 matches its hash is byte
+ * for byte what the detector sent, so decoding it only to check it is redundant; a frame without
+ * a hash can only be checked by decoding it, so it always is: a garbled one is rejected.
+ *  FULL (default): every frame decoded into the series buffer; pixels set.
+ *  VERIFY: bitshuffle-LZ4 frames are walked and every LZ4 block decompressed into a scratch
+ *          block (the decode's cost, without the bit transpose), pixels NULL.
+ *  NONE:   as VERIFY for a bitshuffle-LZ4 frame without a hash; one whose md5 matches is not
+ *          decompressed at all (pixels NULL).
+ * lz4< frames (one LZ4 block: their check is their decode) are decoded in every mode, pixels set;
+ * raw frames need no decode: in VERIFY and NONE their pixels are the data part itself (no copy,
+ * valid as long as `encoded`). For a caller that stores bitshuffle-LZ4 parts as they came. */
+enum bl_ds_decode { BL_DS_DECODE_FULL, BL_DS_DECODE_VERIFY, BL_DS_DECODE_NONE };
+void bl_dstream_set_decode(struct bl_dstream *s, enum bl_ds_decode mode);
 /* Checks one multipart message and reports it in *EV (always one event). Returns 1. */
 int bl_dstream_feed(struct bl_dstream *s, const struct bl_dpart *parts, size_t nparts,
 		    struct bl_dstream_event *ev);

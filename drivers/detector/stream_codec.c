@@ -127,7 +127,8 @@ int bl_dcodec_encode(enum bl_denc e, const void *pix, size_t nelem, size_t elem,
 }
 
 /* Decodes bitshuffle-LZ4 block by block with LZ4_decompress_safe (bshuf_decompress_lz4 trusts its
- * input), then undoes the bit transpose with the library. */
+ * input), then undoes the bit transpose with the library. PIX NULL: checks only (every block
+ * decompressed into SCRATCH, no transpose, nothing written). */
 static int bs_decode(const uint8_t *in, size_t len, uint8_t *pix, size_t nelem, size_t elem,
 		     uint8_t *scratch, size_t scratch_cap)
 {
@@ -147,7 +148,8 @@ static int bs_decode(const uint8_t *in, size_t len, uint8_t *pix, size_t nelem, 
 		if (!n) { /* the last elements are stored as they are */
 			if (len - pos < left * elem)
 				return -ENODATA;
-			memcpy(pix + done * elem, in + pos, left * elem);
+			if (pix)
+				memcpy(pix + done * elem, in + pos, left * elem);
 			pos += left * elem;
 			break;
 		}
@@ -161,7 +163,7 @@ static int bs_decode(const uint8_t *in, size_t len, uint8_t *pix, size_t nelem, 
 					      (int)(n * elem));
 		if (got != (int)(n * elem))
 			return -EBADMSG;
-		if (bshuf_untrans_bit_elem(scratch, pix + done * elem, n, elem) < 0)
+		if (pix && bshuf_untrans_bit_elem(scratch, pix + done * elem, n, elem) < 0)
 			return -EBADMSG;
 		pos += clen;
 		done += n;
@@ -173,6 +175,8 @@ int bl_dcodec_decode(enum bl_denc e, const void *in, size_t len, void *pix, size
 		     size_t elem, void *scratch, size_t scratch_cap)
 {
 	size_t bytes = nelem * elem;
+	if (!pix && e != BL_DENC_BS16_LZ4 && e != BL_DENC_BS32_LZ4)
+		return -EINVAL;
 	switch (e) {
 	case BL_DENC_RAW:
 		if (len < bytes)

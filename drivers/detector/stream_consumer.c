@@ -43,6 +43,11 @@ void bl_dstream_set_buffer(struct bl_dstream *s, void *buf, size_t cap)
 	s->user_cap = cap;
 }
 
+void bl_dstream_set_decode(struct bl_dstream *s, enum bl_ds_decode mode)
+{
+	s->decode = mode;
+}
+
 const struct bl_dstream_counters *bl_dstream_counters(const struct bl_dstream *s)
 {
 	return &s->c;
@@ -326,13 +331,27 @@ static int on_image(struct bl_dstream *s, const struct bl_dpart *parts, size_t n
 				      im.hash);
 		ev->hash_checked = true;
 	}
-	void *buf = series_buffer(s, bytes);
-	if (!buf)
-		return reject(s, ev, &s->c.bad_shape, -ENOBUFS,
-			      "frame %" PRIu64 ": %zu bytes do not fit the buffer", im.frame,
-			      bytes);
-	int rc = bl_dcodec_decode(im.enc, data->data, data->size, buf, bytes / elem, elem,
-				  s->scratch, BL_DCODEC_SCRATCH);
+	/* What to decode (see bl_dstream_set_decode); raw needs none, its size is checked. */
+	bool bs = im.enc == BL_DENC_BS16_LZ4 || im.enc == BL_DENC_BS32_LZ4;
+	const void *pixels = NULL;
+	int rc = 0;
+	if (s->decode != BL_DS_DECODE_FULL && im.enc == BL_DENC_RAW) {
+		pixels = data->data;
+	} else if (s->decode == BL_DS_DECODE_NONE && ev->hash_checked && bs) {
+		/* the md5 matched: exactly the detector's bytes */
+	} else if (s->decode != BL_DS_DECODE_FULL && bs) {
+		rc = bl_dcodec_decode(im.enc, data->data, data->size, NULL, bytes / elem, elem,
+				      s->scratch, BL_DCODEC_SCRATCH);
+	} else {
+		void *buf = series_buffer(s, bytes);
+		if (!buf)
+			return reject(s, ev, &s->c.bad_shape, -ENOBUFS,
+				      "frame %" PRIu64 ": %zu bytes do not fit the buffer",
+				      im.frame, bytes);
+		rc = bl_dcodec_decode(im.enc, data->data, data->size, buf, bytes / elem, elem,
+				      s->scratch, BL_DCODEC_SCRATCH);
+		pixels = buf;
+	}
 	if (rc == -ENODATA)
 		return reject(s, ev, &s->c.truncated, rc, "frame %" PRIu64 ": %s data ends early",
 			      im.frame, bl_denc_name(im.enc));
@@ -375,7 +394,7 @@ static int on_image(struct bl_dstream *s, const struct bl_dpart *parts, size_t n
 	ev->height = im.h;
 	ev->type = im.type;
 	ev->encoding = im.enc;
-	ev->pixels = buf;
+	ev->pixels = pixels;
 	ev->pixel_bytes = bytes;
 	ev->encoded = data->data;
 	ev->encoded_bytes = data->size;

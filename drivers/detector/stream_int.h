@@ -32,6 +32,7 @@ struct bl_dstream {
 	void *user; /* decode buffer the caller lent */
 	size_t user_cap;
 	uint8_t *scratch; /* one bitshuffle block */
+	enum bl_ds_decode decode;
 	void *zctx, *sock;
 	zmq_msg_t msgs[BL_DSTREAM_MAX_PARTS];
 	int nmsgs; /* initialised entries of msgs */

@@ -1,5 +1,6 @@
 /* test_dstream_consumer.c: the stream v1 consumer on hand-built messages: series bookkeeping
- * (gaps, duplicates, abort, stale, late), every malformed part rejected with its counter, fuzz. */
+ * (gaps, duplicates, abort, stale, late), every malformed part rejected with its counter, the
+ * decode modes, fuzz. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -364,6 +365,69 @@ static void test_caller_buffer(void)
 	bl_dstream_set_buffer(ds, NULL, 0);
 }
 
+/* Frame F of SERIES (bs32-lz4<) without a hash; GARBLE: its LZ4 block overwritten. */
+static void build_unhashed(uint64_t series, uint64_t f, bool garble)
+{
+	build(series, f, BL_DENC_BS32_LZ4, BL_DTYPE_UINT32, f * 10);
+	if (garble)
+		memset(data + 16, 0xff, parts[2].size - 16); /* after the 12-byte header + size */
+	snprintf(p0, sizeof(p0), "{\"htype\":\"dimage-1.0\",\"series\":%llu,\"frame\":%llu}",
+		 (unsigned long long)series, (unsigned long long)f);
+	parts[0] = txt(p0);
+}
+
+/* FULL decodes everything; VERIFY checks bitshuffle by decompressing into scratch; NONE trusts a
+ * matching md5 and decodes only frames without a hash. A bad hash is rejected in every mode. */
+static void test_decode_modes(void)
+{
+	size_t nparts = 4;
+	for (int m = BL_DS_DECODE_FULL; m <= BL_DS_DECODE_NONE; m++) {
+		bool full = m == BL_DS_DECODE_FULL, none = m == BL_DS_DECODE_NONE;
+		uint64_t sr = 60 + (uint64_t)m, f = 0;
+		bl_dstream_set_decode(ds, (enum bl_ds_decode)m);
+		CHECK_EQ_INT(header(sr, "basic", 7, 0.01), BL_DS_HEADER);
+		/* hashed bitshuffle: pixels only in FULL */
+		CHECK_EQ_INT(image(sr, f++, BL_DENC_BS32_LZ4, 0), BL_DS_FRAME);
+		CHECK(ev.hash_checked);
+		CHECK(full ? ev.pixels && !memcmp(ev.pixels, pixels, W * H * 4) : !ev.pixels);
+		CHECK(ev.encoded == data && ev.encoded_bytes == parts[2].size);
+		/* hashed lz4<: always decoded (its check, the pixels come with it) */
+		CHECK_EQ_INT(image(sr, f++, BL_DENC_LZ4, 10), BL_DS_FRAME);
+		CHECK(ev.pixels && !memcmp(ev.pixels, pixels, W * H * 4));
+		/* raw: pixels always; the data part itself unless FULL */
+		CHECK_EQ_INT(image(sr, f++, BL_DENC_RAW, 20), BL_DS_FRAME);
+		CHECK(ev.pixels && !memcmp(ev.pixels, pixels, W * H * 4));
+		CHECK(full ? ev.pixels != (const void *)data : ev.pixels == (const void *)data);
+		/* no hash, valid: accepted after its decode, in every mode */
+		build_unhashed(sr, f++, false);
+		CHECK_EQ_INT(feed(parts, 4), BL_DS_FRAME);
+		CHECK(!ev.hash_checked);
+		CHECK(full ? ev.pixels && !memcmp(ev.pixels, pixels, W * H * 4) : !ev.pixels);
+		/* no hash, garbled: decoded, so rejected in every mode (never stored) */
+		build_unhashed(sr, f, true);
+		EXPECT_REJECT(bad_data, -EBADMSG);
+		/* md5 mismatch: rejected in every mode */
+		build(sr, f, BL_DENC_BS32_LZ4, BL_DTYPE_UINT32, 40);
+		data[20] ^= 1;
+		EXPECT_REJECT(bad_hash, -EILSEQ);
+		/* garbled with a matching hash (the detector's own bytes): NONE stores it as sent
+		 */
+		build_unhashed(sr, f, true);
+		char hash[33];
+		bl_md5_hex(data, parts[2].size, hash);
+		bl_dmsg_image(p0, sizeof(p0), sr, f, hash);
+		parts[0] = txt(p0);
+		if (none) {
+			CHECK_EQ_INT(feed(parts, 4), BL_DS_FRAME);
+			CHECK(ev.hash_checked && !ev.pixels);
+		} else {
+			EXPECT_REJECT(bad_data, -EBADMSG);
+		}
+		CHECK_EQ_INT(end(sr), BL_DS_END);
+	}
+	bl_dstream_set_decode(ds, BL_DS_DECODE_FULL);
+}
+
 /* Random damage to valid messages and random parts: rejected or decoded, never a crash. */
 static void test_fuzz(void)
 {
@@ -396,6 +460,9 @@ int main(void)
 	test_late();
 	test_malformed();
 	test_caller_buffer();
+	test_decode_modes();
+	test_fuzz();
+	bl_dstream_set_decode(ds, BL_DS_DECODE_NONE); /* the same damage with the decode skipped */
 	test_fuzz();
 	bl_dstream_free(ds);
 	return CHECK_DONE();
