@@ -19,6 +19,7 @@ int bl_cli_modbus(int argc, char **argv);
 int bl_cli_trigger(int argc, char **argv);
 int bl_cli_detector(int argc, char **argv);
 int bl_cli_fw(int argc, char **argv);
+int bl_cli_reduce(int argc, char **argv);
 
 /* Default beamline description (relative to the source tree, overridable by BEAMLOOP_HWDB). */
 const char *bl_cli_default_hwdb(void);

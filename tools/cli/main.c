@@ -21,6 +21,8 @@ static const struct bl_cli_cmd cmds[] = {
      bl_cli_detector},
     {"fw", "status|ping|loop|queue N..|scan P|pause|resume|abort|reset|resolve|print|call|keygen",
      bl_cli_fw},
+    {"reduce", "FILE [--bins N] [--unit q|2th] [--split none|bbox] [--mask FILE] [--peaks]",
+     bl_cli_reduce},
     {"info", "                            build facts: kernels backends, GPUs", bl_cli_info},
 };
 
