@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "bl_agent_index.h"
 
@@ -165,7 +166,23 @@ int bl_agent_index_file_begin(struct bl_agent_index *x, int64_t run_id, const ch
 			      int64_t *file_id)
 {
 	sqlite3_stmt *st;
-	int rc = exec1(x, "INSERT INTO files(run_id, path) VALUES(?1, ?2)", &st);
+	int rc;
+	/* A row already naming this path whose file is gone from disk (removed by hand since the
+	 * agent wrote it): that row keeps its history under a marked path, so the new file gets a
+	 * row of its own and is never left out of the index. A path whose file still exists is
+	 * refused below (files are never overwritten). */
+	if (access(path, F_OK) != 0) {
+		rc = exec1(x,
+			   "UPDATE files SET path = path || ' (removed; row ' || id || ')' "
+			   "WHERE path = ?1",
+			   &st);
+		if (rc)
+			return rc;
+		sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
+		if ((rc = step_done(x, st, "file removed")))
+			return rc;
+	}
+	rc = exec1(x, "INSERT INTO files(run_id, path) VALUES(?1, ?2)", &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, run_id);

@@ -233,11 +233,22 @@ static void test_index(void)
 	CHECK_EQ_INT(bl_agent_index_run_begin(x, 9, &e, &run), 0);
 	CHECK_EQ_INT(bl_agent_index_run_begin(x, 10, &e, &run2), 0); /* same sample again */
 	CHECK(run > 0 && run2 > run);
-	CHECK_EQ_INT(bl_agent_index_file_begin(x, run, "/d/BL1001043_s9.nxs", &file), 0);
+	char fpath[300];
+	snprintf(fpath, sizeof(fpath), "%s/BL1001043_s9.nxs", dir);
+	FILE *ff = fopen(fpath, "w"); /* the file the row describes, on disk */
+	CHECK(ff != NULL);
+	if (ff)
+		fclose(ff);
+	CHECK_EQ_INT(bl_agent_index_file_begin(x, run, fpath, &file), 0);
 	struct bl_index_file_counts c = {5, 1, 2, 3};
 	CHECK_EQ_INT(bl_agent_index_file_update(x, file, "closed", &c), 0);
 	CHECK_EQ_INT(bl_agent_index_run_end(x, run, "complete"), 0);
-	CHECK_EQ_INT(bl_agent_index_file_begin(x, run, "/d/BL1001043_s9.nxs", &file), -EIO);
+	int64_t again = 0;
+	CHECK_EQ_INT(bl_agent_index_file_begin(x, run, fpath, &again), -EIO); /* still there */
+	/* removed by hand: a new file of that name gets its own row, the old row is kept marked */
+	CHECK_EQ_INT(unlink(fpath), 0);
+	CHECK_EQ_INT(bl_agent_index_file_begin(x, run2, fpath, &again), 0);
+	CHECK(again > file);
 	bl_agent_index_close(x);
 	sqlite3 *db;
 	sqlite3_stmt *st;
@@ -246,7 +257,7 @@ static void test_index(void)
 					"SELECT r.kind, r.label, r.status, s.barcode, f.frames, "
 					"f.untagged, f.missing, f.status, (SELECT count(*) FROM "
 					"samples) FROM files f JOIN runs r ON f.run_id = r.id JOIN "
-					"samples s ON r.sample_id = s.id",
+					"samples s ON r.sample_id = s.id WHERE f.id = 1",
 					-1, &st, NULL),
 		     SQLITE_OK);
 	CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
@@ -259,6 +270,19 @@ static void test_index(void)
 	CHECK_EQ_INT(sqlite3_column_int(st, 6), 2);
 	CHECK_STR((const char *)sqlite3_column_text(st, 7), "closed");
 	CHECK_EQ_INT(sqlite3_column_int(st, 8), 1);
+	sqlite3_finalize(st);
+	CHECK_EQ_INT(
+	    sqlite3_prepare_v2(db, "SELECT path, status FROM files ORDER BY id", -1, &st, NULL),
+	    SQLITE_OK);
+	char marked[340];
+	snprintf(marked, sizeof(marked), "%s (removed; row 1)", fpath);
+	CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(st, 0), marked);
+	CHECK_STR((const char *)sqlite3_column_text(st, 1), "closed"); /* its history kept */
+	CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(st, 0), fpath);
+	CHECK_STR((const char *)sqlite3_column_text(st, 1), "writing");
+	CHECK_EQ_INT(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 }
