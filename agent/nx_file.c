@@ -45,28 +45,28 @@ static void iso_now(char *out, size_t cap)
 static int write_instrument(hid_t entry, const struct bl_nx_static *st)
 {
 	int rc = 0;
-	hid_t ins = nx_group(entry, "instrument", "NXinstrument");
-	hid_t src = nx_group(ins, "source", "NXsource");
-	hid_t mono = nx_group(ins, "monochromator", "NXmonochromator");
-	hid_t det = nx_group(ins, "detector", "NXdetector");
+	hid_t ins = bl_nx_group(entry, "instrument", "NXinstrument");
+	hid_t src = bl_nx_group(ins, "source", "NXsource");
+	hid_t mono = bl_nx_group(ins, "monochromator", "NXmonochromator");
+	hid_t det = bl_nx_group(ins, "detector", "NXdetector");
 	if (ins < 0 || src < 0 || mono < 0 || det < 0)
 		rc = -EIO;
-	rc = rc ?: nx_str(ins, "name", st->beamline);
-	rc = rc ?: nx_str(src, "name", st->source);
-	rc = rc ?: nx_str(src, "type", "Synchrotron X-ray Source");
-	rc = rc ?: nx_str(src, "probe", "x-ray");
-	rc = rc ?: nx_num(mono, "wavelength", st->wavelength_A, "angstrom");
-	rc = rc ?: nx_str(det, "description", st->detector);
-	rc = rc ?: nx_num(det, "distance", st->distance_m, "m");
-	rc = rc ?: nx_num(det, "x_pixel_size", st->x_pixel_m, "m");
-	rc = rc ?: nx_num(det, "y_pixel_size", st->y_pixel_m, "m");
-	rc = rc ?: nx_num(det, "beam_center_x", st->beam_x_px, "pixel");
-	rc = rc ?: nx_num(det, "beam_center_y", st->beam_y_px, "pixel");
-	rc = rc ?: nx_num(det, "count_time", st->count_time_s, "s");
-	rc = rc ?: nx_num(det, "frame_time", st->frame_time_s, "s");
-	rc = rc ?: nx_int(det, "bit_depth_image", (int64_t)st->type * 8);
+	rc = rc ?: bl_nx_str(ins, "name", st->beamline);
+	rc = rc ?: bl_nx_str(src, "name", st->source);
+	rc = rc ?: bl_nx_str(src, "type", "Synchrotron X-ray Source");
+	rc = rc ?: bl_nx_str(src, "probe", "x-ray");
+	rc = rc ?: bl_nx_num(mono, "wavelength", st->wavelength_A, "angstrom");
+	rc = rc ?: bl_nx_str(det, "description", st->detector);
+	rc = rc ?: bl_nx_num(det, "distance", st->distance_m, "m");
+	rc = rc ?: bl_nx_num(det, "x_pixel_size", st->x_pixel_m, "m");
+	rc = rc ?: bl_nx_num(det, "y_pixel_size", st->y_pixel_m, "m");
+	rc = rc ?: bl_nx_num(det, "beam_center_x", st->beam_x_px, "pixel");
+	rc = rc ?: bl_nx_num(det, "beam_center_y", st->beam_y_px, "pixel");
+	rc = rc ?: bl_nx_num(det, "count_time", st->count_time_s, "s");
+	rc = rc ?: bl_nx_num(det, "frame_time", st->frame_time_s, "s");
+	rc = rc ?: bl_nx_int(det, "bit_depth_image", (int64_t)st->type * 8);
 	if (!rc && !isnan(st->incidence_deg))
-		rc = nx_num(entry, "incident_angle", st->incidence_deg, "degree");
+		rc = bl_nx_num(entry, "incident_angle", st->incidence_deg, "degree");
 	H5Gclose(det);
 	H5Gclose(mono);
 	H5Gclose(src);
@@ -77,7 +77,7 @@ static int write_instrument(hid_t entry, const struct bl_nx_static *st)
 static int write_sample(hid_t entry, const struct bl_edge *e)
 {
 	int rc = 0;
-	hid_t s = nx_group(entry, "sample", "NXsample");
+	hid_t s = bl_nx_group(entry, "sample", "NXsample");
 	if (s < 0)
 		return -EIO;
 	char name[96] = "unknown";
@@ -85,26 +85,26 @@ static int write_sample(hid_t entry, const struct bl_edge *e)
 		snprintf(name, sizeof(name), "%s", e->barcode);
 	else if (e && e->has_print)
 		snprintf(name, sizeof(name), "%s", e->print.label);
-	rc = nx_str(s, "name", name);
+	rc = bl_nx_str(s, "name", name);
 	if (!rc && e && e->has_sample) {
-		rc = rc ?: nx_str(s, "barcode", e->barcode);
-		rc = rc ?: nx_int(s, "puck", e->puck);
-		rc = rc ?: nx_int(s, "slot", e->slot);
-		rc = rc ?: nx_int(s, "sample_id", e->sample);
+		rc = rc ?: bl_nx_str(s, "barcode", e->barcode);
+		rc = rc ?: bl_nx_int(s, "puck", e->puck);
+		rc = rc ?: bl_nx_int(s, "slot", e->slot);
+		rc = rc ?: bl_nx_int(s, "sample_id", e->sample);
 	}
 	if (!rc && e && e->has_print) {
 		const struct bl_edge_print *p = &e->print;
-		hid_t r = nx_group(s, "print", "NXcollection");
+		hid_t r = bl_nx_group(s, "print", "NXcollection");
 		rc = r < 0 ? -EIO : 0;
-		rc = rc ?: nx_str(r, "label", p->label);
-		rc = rc ?: nx_int(r, "run", p->run);
-		rc = rc ?: nx_str(r, "mode", p->mode);
-		rc = rc ?: nx_num(r, "flow_rate", p->flow_ul_min, "uL/min");
-		rc = rc ?: nx_num(r, "coating_speed", p->speed_mm_s, "mm/s");
+		rc = rc ?: bl_nx_str(r, "label", p->label);
+		rc = rc ?: bl_nx_int(r, "run", p->run);
+		rc = rc ?: bl_nx_str(r, "mode", p->mode);
+		rc = rc ?: bl_nx_num(r, "flow_rate", p->flow_ul_min, "uL/min");
+		rc = rc ?: bl_nx_num(r, "coating_speed", p->speed_mm_s, "mm/s");
 		for (int i = 0; !rc && i < p->nheaters; i++) {
 			char k[32];
 			snprintf(k, sizeof(k), "temperature_%d", i);
-			rc = nx_num(r, k, p->temp_c[i], "degC");
+			rc = bl_nx_num(r, k, p->temp_c[i], "degC");
 		}
 		if (r >= 0)
 			H5Gclose(r);
@@ -126,8 +126,8 @@ static hid_t data_dataset(hid_t det, const struct bl_nx_static *st)
 	hid_t d = H5Dcreate2(det, "data", t, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
 	H5Pclose(dcpl);
 	H5Sclose(sp);
-	if (d >= 0 &&
-	    (nx_attr_str(d, "interpretation", "image") || nx_attr_str(d, "units", "counts"))) {
+	if (d >= 0 && (bl_nx_attr_str(d, "interpretation", "image") ||
+		       bl_nx_attr_str(d, "units", "counts"))) {
 		H5Dclose(d);
 		return -1;
 	}
@@ -167,7 +167,7 @@ static int make_columns(struct bl_nx *nx, hid_t det, hid_t trig, hid_t prn)
 
 static int make_totals(struct bl_nx *nx, hid_t entry)
 {
-	hid_t g = nx_group(entry, "ingest", "NXcollection");
+	hid_t g = bl_nx_group(entry, "ingest", "NXcollection");
 	if (g < 0)
 		return -EIO;
 	nx->tot_frames = nx_scalar(g, "frames", H5T_STD_U64LE);
@@ -190,25 +190,25 @@ static int build(struct bl_nx *nx, const struct bl_nx_static *st, const struct b
 {
 	char now[40];
 	iso_now(now, sizeof(now));
-	hid_t entry = nx_group(nx->file, "entry", "NXentry");
+	hid_t entry = bl_nx_group(nx->file, "entry", "NXentry");
 	if (entry < 0)
 		return -EIO;
-	int rc = nx_attr_str(nx->file, "default", "entry");
-	rc = rc ?: nx_attr_str(entry, "default", "data");
-	rc = rc ?: nx_str(entry, "definition", "NXsas");
-	rc = rc ?: nx_str(entry, "title", st->title);
-	rc = rc ?: nx_str(entry, "start_time", now);
-	rc = rc ?: nx_int(entry, "series", (int64_t)st->series);
+	int rc = bl_nx_attr_str(nx->file, "default", "entry");
+	rc = rc ?: bl_nx_attr_str(entry, "default", "data");
+	rc = rc ?: bl_nx_str(entry, "definition", "NXsas");
+	rc = rc ?: bl_nx_str(entry, "title", st->title);
+	rc = rc ?: bl_nx_str(entry, "start_time", now);
+	rc = rc ?: bl_nx_int(entry, "series", (int64_t)st->series);
 	rc = rc ?: write_instrument(entry, st);
 	rc = rc ?: write_sample(entry, first);
 	hid_t det = -1, trig = -1, prn = -1, data = -1;
 	if (!rc) {
 		det = H5Gopen2(entry, "instrument/detector", H5P_DEFAULT);
-		trig = nx_group(entry, "instrument/trigger", "NXcollection");
+		trig = bl_nx_group(entry, "instrument/trigger", "NXcollection");
 		if (nx->printer)
-			prn = nx_group(entry, "instrument/printer", "NXcollection");
+			prn = bl_nx_group(entry, "instrument/printer", "NXcollection");
 		nx->data = det >= 0 ? data_dataset(det, st) : -1;
-		data = nx_group(entry, "data", "NXdata");
+		data = bl_nx_group(entry, "data", "NXdata");
 		rc = det < 0 || trig < 0 || (nx->printer && prn < 0) || nx->data < 0 || data < 0
 			 ? -EIO
 			 : 0;
@@ -216,12 +216,12 @@ static int build(struct bl_nx *nx, const struct bl_nx_static *st, const struct b
 	rc = rc ?: make_columns(nx, det, trig, prn);
 	rc = rc ?: make_totals(nx, entry);
 	/* NXsas: /entry/data holds the signal, a link to the detector's data */
-	if (!rc && (nx_attr_str(data, "signal", "data") ||
+	if (!rc && (bl_nx_attr_str(data, "signal", "data") ||
 		    H5Lcreate_hard(nx->file, "/entry/instrument/detector/data", data, "data",
 				   H5P_DEFAULT, H5P_DEFAULT) < 0))
 		rc = -EIO;
 	if (!rc)
-		rc = nx_int(det, "bitshuffle_filter", BL_NX_FILTER_BSHUF);
+		rc = bl_nx_int(det, "bitshuffle_filter", BL_NX_FILTER_BSHUF);
 	for (hid_t *g = (hid_t[]){data, prn, trig, det, entry}, *e = g + 5; g < e; g++)
 		if (*g >= 0)
 			H5Gclose(*g);

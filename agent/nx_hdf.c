@@ -30,10 +30,10 @@ int nx_fail(struct bl_nx *nx, int rc, const char *what)
 	return rc;
 }
 
-hid_t nx_group(hid_t loc, const char *name, const char *nx_class)
+hid_t bl_nx_group(hid_t loc, const char *name, const char *nx_class)
 {
 	hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-	if (g >= 0 && nx_attr_str(g, "NX_class", nx_class)) {
+	if (g >= 0 && bl_nx_attr_str(g, "NX_class", nx_class)) {
 		H5Gclose(g);
 		return -1;
 	}
@@ -51,7 +51,7 @@ static hid_t str_type(size_t len)
 	return t;
 }
 
-int nx_attr_str(hid_t loc, const char *name, const char *value)
+int bl_nx_attr_str(hid_t loc, const char *name, const char *value)
 {
 	hid_t t = str_type(strlen(value) + 1), sp = H5Screate(H5S_SCALAR);
 	hid_t a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
@@ -63,7 +63,7 @@ int nx_attr_str(hid_t loc, const char *name, const char *value)
 	return rc;
 }
 
-int nx_str(hid_t loc, const char *name, const char *value)
+int bl_nx_str(hid_t loc, const char *name, const char *value)
 {
 	hid_t t = str_type(0), sp = H5Screate(H5S_SCALAR);
 	hid_t d = H5Dcreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -81,19 +81,19 @@ static int scalar(hid_t loc, const char *name, hid_t type, const void *v, const 
 	hid_t d = H5Dcreate2(loc, name, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
 	int rc = d >= 0 && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0 ? 0 : -EIO;
 	if (!rc && units)
-		rc = nx_attr_str(d, "units", units);
+		rc = bl_nx_attr_str(d, "units", units);
 	if (d >= 0)
 		H5Dclose(d);
 	H5Sclose(sp);
 	return rc;
 }
 
-int nx_num(hid_t loc, const char *name, double v, const char *units)
+int bl_nx_num(hid_t loc, const char *name, double v, const char *units)
 {
 	return scalar(loc, name, H5T_NATIVE_DOUBLE, &v, units);
 }
 
-int nx_int(hid_t loc, const char *name, int64_t v)
+int bl_nx_int(hid_t loc, const char *name, int64_t v)
 {
 	return scalar(loc, name, H5T_NATIVE_INT64, &v, NULL);
 }
@@ -111,7 +111,7 @@ hid_t nx_column(hid_t loc, const char *name, hid_t type, int cols, const void *f
 	hid_t d = H5Dcreate2(loc, name, type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
 	H5Pclose(dcpl);
 	H5Sclose(sp);
-	if (d >= 0 && units && nx_attr_str(d, "units", units)) {
+	if (d >= 0 && units && bl_nx_attr_str(d, "units", units)) {
 		H5Dclose(d);
 		return -1;
 	}

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "bl_nx.h"
+#include "bl_nx_hdf.h"
 
 /* Per-frame metadata columns (1-D datasets, one row per frame, temperature 2-D). */
 enum nx_col {
@@ -57,11 +58,6 @@ struct bl_nx {
 int nx_errno(void);
 int nx_fail(struct bl_nx *nx, int rc, const char *what);
 
-hid_t nx_group(hid_t loc, const char *name, const char *nx_class);
-int nx_attr_str(hid_t loc, const char *name, const char *value);
-int nx_str(hid_t loc, const char *name, const char *value);
-int nx_num(hid_t loc, const char *name, double v, const char *units);
-int nx_int(hid_t loc, const char *name, int64_t v);
 /* An extendible 1-D (COLS 0) or 2-D [N, COLS] column of TYPE; FILL for unwritten rows. */
 hid_t nx_column(hid_t loc, const char *name, hid_t type, int cols, const void *fill,
 		const char *units);

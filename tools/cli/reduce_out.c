@@ -7,25 +7,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "bl_nx_hdf.h"
 #include "reduce_cli.h"
 
 #ifndef BL_VERSION
 #define BL_VERSION "0.1.0"
 #endif
-
-static int attr_str(hid_t loc, const char *name, const char *value)
-{
-	hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR);
-	H5Tset_size(t, strlen(value) + 1);
-	H5Tset_cset(t, H5T_CSET_UTF8);
-	hid_t a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-	int rc = a >= 0 && H5Awrite(a, t, value) >= 0 ? 0 : -EIO;
-	if (a >= 0)
-		H5Aclose(a);
-	H5Sclose(sp);
-	H5Tclose(t);
-	return rc;
-}
 
 /* A string attribute array (NXdata's axes). */
 static int attr_strs(hid_t loc, const char *name, const char **v, int n)
@@ -44,30 +31,6 @@ static int attr_strs(hid_t loc, const char *name, const char **v, int n)
 	return rc;
 }
 
-static hid_t group(hid_t loc, const char *name, const char *nx_class)
-{
-	hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-	if (g >= 0 && attr_str(g, "NX_class", nx_class)) {
-		H5Gclose(g);
-		return -1;
-	}
-	return g;
-}
-
-static int str(hid_t loc, const char *name, const char *value)
-{
-	hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR);
-	H5Tset_size(t, H5T_VARIABLE);
-	H5Tset_cset(t, H5T_CSET_UTF8);
-	hid_t d = H5Dcreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-	int rc = d >= 0 && H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value) >= 0 ? 0 : -EIO;
-	if (d >= 0)
-		H5Dclose(d);
-	H5Sclose(sp);
-	H5Tclose(t);
-	return rc;
-}
-
 /* A dataset of RANK (0..2) dimensions DIMS of native TYPE from V, file type FTYPE. */
 static int array(hid_t loc, const char *name, hid_t ftype, hid_t type, int rank,
 		 const hsize_t *dims, const void *v, const char *units)
@@ -76,7 +39,7 @@ static int array(hid_t loc, const char *name, hid_t ftype, hid_t type, int rank,
 	hid_t d = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
 	int rc = d >= 0 && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0 ? 0 : -EIO;
 	if (!rc && units)
-		rc = attr_str(d, "units", units);
+		rc = bl_nx_attr_str(d, "units", units);
 	if (d >= 0)
 		H5Dclose(d);
 	H5Sclose(sp);
@@ -95,15 +58,17 @@ static int inum(hid_t loc, const char *name, int64_t v)
 
 static int write_parameters(hid_t proc, const struct bl_cli_reduce *r)
 {
-	hid_t p = group(proc, "parameters", "NXparameters");
+	hid_t p = bl_nx_group(proc, "parameters", "NXparameters");
 	if (p < 0)
 		return -EIO;
 	const struct bl_reduce_geometry *g = &r->geo;
 	int rc = inum(p, "bins", r->nbins);
-	rc = rc ?: str(p, "unit", r->unit == BL_REDUCE_Q_NM ? "q" : "2th");
-	rc = rc ?: str(p, "split", r->split == BL_REDUCE_SPLIT_NONE ? "none" : "bbox");
-	rc = rc ?: str(p, "mask", r->mask_path ? r->mask_path : "");
-	rc = rc ?: str(p, "dynamic_mask", "raw < 0 and raw >= saturation (the dtype's maximum)");
+	rc = rc ?: bl_nx_str(p, "unit", r->unit == BL_REDUCE_Q_NM ? "q" : "2th");
+	rc = rc ?: bl_nx_str(p, "split", r->split == BL_REDUCE_SPLIT_NONE ? "none" : "bbox");
+	rc = rc ?: bl_nx_str(p, "mask", r->mask_path ? r->mask_path : "");
+	rc = rc
+		 ?: bl_nx_str(p, "dynamic_mask",
+			      "raw < 0 and raw >= saturation (the dtype's maximum)");
 	rc = rc ?: num(p, "saturation", r->saturation, "counts");
 	rc = rc ?: inum(p, "peaks", r->peaks);
 	rc = rc ?: num(p, "range_min", r->range_min, r->unit == BL_REDUCE_Q_NM ? "1/nm" : "degree");
@@ -116,13 +81,13 @@ static int write_parameters(hid_t proc, const struct bl_cli_reduce *r)
 	rc = rc ?: num(p, "wavelength", g->wavelength_nm, "nm");
 	rc = rc ?: num(p, "tilt", g->tilt_deg, "degree");
 	rc = rc ?: num(p, "tilt_plane", g->tilt_plane_deg, "degree");
-	rc = rc ?: str(p, "tilt_source", "not stored in the file: 0");
+	rc = rc ?: bl_nx_str(p, "tilt_source", "not stored in the file: 0");
 	rc = rc ?: num(p, "incidence", g->incidence_deg, "degree");
-	rc =
-	    rc
-		?: str(p, "incidence_source",
-		       r->incidence_stored ? "/entry/incident_angle" : "not stored in the file: 0");
-	rc = rc ?: str(p, "normalization", "none (1)");
+	rc = rc
+		 ?: bl_nx_str(p, "incidence_source",
+			      r->incidence_stored ? "/entry/incident_angle"
+						  : "not stored in the file: 0");
+	rc = rc ?: bl_nx_str(p, "normalization", "none (1)");
 	H5Gclose(p);
 	return rc;
 }
@@ -130,7 +95,7 @@ static int write_parameters(hid_t proc, const struct bl_cli_reduce *r)
 /* Peaks as one row per peak: frame index, then the fit; npeaks per frame. */
 static int write_peaks(hid_t proc, const struct bl_cli_reduce *r)
 {
-	hid_t g = group(proc, "peaks", "NXcollection");
+	hid_t g = bl_nx_group(proc, "peaks", "NXcollection");
 	if (g < 0)
 		return -EIO;
 	size_t n = 0;
@@ -173,11 +138,11 @@ static int write_peaks(hid_t proc, const struct bl_cli_reduce *r)
 /* /entry/process/waterfall: an NXdata of I against frame and the radial axis (hard links). */
 static int write_waterfall(hid_t proc, const char *axis)
 {
-	hid_t g = group(proc, "waterfall", "NXdata");
+	hid_t g = bl_nx_group(proc, "waterfall", "NXdata");
 	if (g < 0)
 		return -EIO;
 	const char *axes[2] = {"frame", axis};
-	int rc = attr_str(g, "signal", "I");
+	int rc = bl_nx_attr_str(g, "signal", "I");
 	rc = rc ?: attr_strs(g, "axes", axes, 2);
 	const char *links[] = {"I", "sem", "frame", axis};
 	for (int i = 0; !rc && i < 4; i++)
@@ -192,7 +157,7 @@ static int write_process(hid_t file, const struct bl_cli_reduce *r)
 	if (H5Lexists(file, "/entry/process", H5P_DEFAULT) > 0 &&
 	    H5Ldelete(file, "/entry/process", H5P_DEFAULT) < 0)
 		return -EIO;
-	hid_t proc = group(file, "/entry/process", "NXprocess");
+	hid_t proc = bl_nx_group(file, "/entry/process", "NXprocess");
 	if (proc < 0)
 		return -EIO;
 	char date[40];
@@ -202,11 +167,12 @@ static int write_process(hid_t file, const struct bl_cli_reduce *r)
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S%z", &tm);
 	const char *axis = r->unit == BL_REDUCE_Q_NM ? "q" : "two_theta";
 	hsize_t nb = (hsize_t)r->nbins, nf = r->nframes, d2[2] = {nf, nb};
-	int rc = str(proc, "program", "beamloop reduce");
-	rc = rc ?: str(proc, "version", BL_VERSION);
-	rc = rc ?: str(proc, "date", date);
+	int rc = bl_nx_str(proc, "program", "beamloop reduce");
+	rc = rc ?: bl_nx_str(proc, "version", BL_VERSION);
+	rc = rc ?: bl_nx_str(proc, "date", date);
 	rc = rc
-		 ?: str(proc, "note",
+		 ?: bl_nx_str(
+			proc, "note",
 			"1D azimuthal integration of every frame; I[frame, bin] is the waterfall "
 			"(/entry/process/waterfall)");
 	rc = rc ?: write_parameters(proc, r);
