@@ -7,12 +7,11 @@
 #include <zmq.h>
 
 #include "agent_int.h"
+#include "bl_dstream_zmq.h"
 
 void agent_stream_close(struct bl_agent *a)
 {
-	for (int i = 0; i < a->nmsgs; i++)
-		zmq_msg_close(&a->msgs[i]);
-	a->nmsgs = 0;
+	bl_dstream_msgs_close(a->msgs, &a->nmsgs);
 	if (a->pull)
 		zmq_close(a->pull);
 	a->pull = NULL;
@@ -66,29 +65,10 @@ static void adopt(struct bl_agent *a, int64_t series, struct bl_dstream_event *e
 
 int agent_stream_poll(struct bl_agent *a, int timeout_ms, struct bl_dstream_event *ev)
 {
-	for (int i = 0; i < a->nmsgs; i++)
-		zmq_msg_close(&a->msgs[i]);
-	a->nmsgs = 0;
-	zmq_pollitem_t it = {.socket = a->pull, .events = ZMQ_POLLIN};
-	int rc = zmq_poll(&it, 1, timeout_ms);
-	if (rc < 0)
-		return zmq_errno() == EINTR ? 0 : -zmq_errno();
-	if (!rc)
-		return 0;
-	size_t n = 0;
-	int more = 1;
-	while (more) {
-		zmq_msg_t spare,
-		    *m = a->nmsgs < BL_DSTREAM_MAX_PARTS ? &a->msgs[a->nmsgs++] : &spare;
-		zmq_msg_init(m); /* beyond BL_DSTREAM_MAX_PARTS parts are counted, not kept */
-		int r = zmq_msg_recv(m, a->pull, n ? 0 : ZMQ_DONTWAIT), e = zmq_errno();
-		more = r >= 0 && zmq_msg_more(m);
-		if (m == &spare)
-			zmq_msg_close(&spare);
-		if (r < 0)
-			return e == EAGAIN && !n ? 0 : -e;
-		n++;
-	}
+	bl_dstream_msgs_close(a->msgs, &a->nmsgs);
+	int n = bl_dstream_recv_msg(a->pull, a->msgs, &a->nmsgs, timeout_ms);
+	if (n <= 0)
+		return n;
 	if (!a->seen_header && !a->adopted && a->nmsgs > 0) {
 		int64_t s = image_series(&a->msgs[0]);
 		if (s >= 0) {
@@ -99,5 +79,5 @@ int agent_stream_poll(struct bl_agent *a, int timeout_ms, struct bl_dstream_even
 	struct bl_dpart parts[BL_DSTREAM_MAX_PARTS];
 	for (int i = 0; i < a->nmsgs; i++)
 		parts[i] = (struct bl_dpart){zmq_msg_data(&a->msgs[i]), zmq_msg_size(&a->msgs[i])};
-	return bl_dstream_feed(a->stream, parts, n, ev);
+	return bl_dstream_feed(a->stream, parts, (size_t)n, ev);
 }

@@ -2,13 +2,44 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bl_dstream_zmq.h"
 #include "stream_int.h"
+
+void bl_dstream_msgs_close(zmq_msg_t *msgs, int *nmsgs)
+{
+	for (int i = 0; i < *nmsgs; i++)
+		zmq_msg_close(&msgs[i]);
+	*nmsgs = 0;
+}
 
 static void release_msgs(struct bl_dstream *s)
 {
-	for (int i = 0; i < s->nmsgs; i++)
-		zmq_msg_close(&s->msgs[i]);
-	s->nmsgs = 0;
+	bl_dstream_msgs_close(s->msgs, &s->nmsgs);
+}
+
+int bl_dstream_recv_msg(void *sock, zmq_msg_t *msgs, int *nmsgs, int timeout_ms)
+{
+	zmq_pollitem_t it = {.socket = sock, .events = ZMQ_POLLIN};
+	int rc = zmq_poll(&it, 1, timeout_ms);
+	if (rc < 0)
+		return zmq_errno() == EINTR ? 0 : -zmq_errno();
+	if (!rc)
+		return 0;
+	/* A message is delivered whole or not at all, so once its first part is here the rest is.
+	 */
+	int n = 0, more = 1;
+	while (more) {
+		zmq_msg_t spare, *m = *nmsgs < BL_DSTREAM_MAX_PARTS ? &msgs[(*nmsgs)++] : &spare;
+		zmq_msg_init(m); /* beyond BL_DSTREAM_MAX_PARTS parts are counted, not kept */
+		int r = zmq_msg_recv(m, sock, n ? 0 : ZMQ_DONTWAIT), e = zmq_errno();
+		more = r >= 0 && zmq_msg_more(m);
+		if (m == &spare)
+			zmq_msg_close(&spare);
+		if (r < 0)
+			return e == EAGAIN && !n ? 0 : -e;
+		n++;
+	}
+	return n;
 }
 
 void bl_dstream_zmq_close(struct bl_dstream *s)
@@ -44,30 +75,11 @@ int bl_dstream_poll(struct bl_dstream *s, int timeout_ms, struct bl_dstream_even
 	if (!s->sock)
 		return -ENOTCONN;
 	release_msgs(s); /* the previous event's pixels live in the series buffer, not here */
-	zmq_pollitem_t it = {.socket = s->sock, .events = ZMQ_POLLIN};
-	int rc = zmq_poll(&it, 1, timeout_ms);
-	if (rc < 0)
-		return zmq_errno() == EINTR ? 0 : -zmq_errno();
-	if (!rc)
-		return 0;
-	/* A message is delivered whole or not at all, so once its first part is here the rest is.
-	 */
-	size_t n = 0;
-	int more = 1;
-	while (more) {
-		zmq_msg_t spare,
-		    *m = s->nmsgs < BL_DSTREAM_MAX_PARTS ? &s->msgs[s->nmsgs++] : &spare;
-		zmq_msg_init(m); /* beyond BL_DSTREAM_MAX_PARTS parts are counted, not kept */
-		int r = zmq_msg_recv(m, s->sock, n ? 0 : ZMQ_DONTWAIT), e = zmq_errno();
-		more = r >= 0 && zmq_msg_more(m);
-		if (m == &spare)
-			zmq_msg_close(&spare);
-		if (r < 0)
-			return e == EAGAIN && !n ? 0 : -e;
-		n++;
-	}
+	int n = bl_dstream_recv_msg(s->sock, s->msgs, &s->nmsgs, timeout_ms);
+	if (n <= 0)
+		return n;
 	struct bl_dpart parts[BL_DSTREAM_MAX_PARTS];
 	for (int i = 0; i < s->nmsgs; i++)
 		parts[i] = (struct bl_dpart){zmq_msg_data(&s->msgs[i]), zmq_msg_size(&s->msgs[i])};
-	return bl_dstream_feed(s, parts, n, ev);
+	return bl_dstream_feed(s, parts, (size_t)n, ev);
 }

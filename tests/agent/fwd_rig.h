@@ -10,6 +10,8 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "../check.h"
+#include "bl_agent.h"
 #include "bl_dstream.h"
 
 #define W	 128
@@ -187,5 +189,31 @@ static inline void wk_stop(void)
 	atomic_store(&wk.stop, true);
 	pthread_join(wk.thread, NULL);
 }
+
+/* The agent under test, run in a thread of the test (bl_agent_run until agent_stop). */
+static struct bl_agent *agent;
+static atomic_bool agent_stop;
+
+static inline void *agent_thread(void *arg)
+{
+	(void)arg;
+	bl_agent_run(agent, &agent_stop);
+	return NULL;
+}
+
+static inline struct bl_agent_counters counters(void)
+{
+	struct bl_agent_counters c;
+	bl_agent_counters(agent, &c);
+	return c;
+}
+
+/* Polls EXPR every 10 ms for up to 10 s, then checks it. */
+#define WAIT_FOR(expr)                                                                             \
+	do {                                                                                       \
+		for (int w_ = 0; w_ < 1000 && !(expr); w_++)                                       \
+			sleep_ms(10);                                                              \
+		CHECK(expr);                                                                       \
+	} while (0)
 
 #endif

@@ -8,18 +8,9 @@
 #include "bl_agent.h"
 #include "fwd_rig.h"
 
-static struct bl_agent *agent;
-static atomic_bool agent_stop;
 static pthread_t agent_th;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int log_rejects;
-
-static void *agent_thread(void *arg)
-{
-	(void)arg;
-	bl_agent_run(agent, &agent_stop);
-	return NULL;
-}
 
 static void log_line(void *ctx, const char *line)
 {
@@ -30,20 +21,6 @@ static void log_line(void *ctx, const char *line)
 		log_rejects++;
 	pthread_mutex_unlock(&log_lock);
 }
-
-static struct bl_agent_counters counters(void)
-{
-	struct bl_agent_counters c;
-	bl_agent_counters(agent, &c);
-	return c;
-}
-
-#define WAIT_FOR(expr)                                                                             \
-	do {                                                                                       \
-		for (int w_ = 0; w_ < 1000 && !(expr); w_++)                                       \
-			sleep_ms(10);                                                              \
-		CHECK(expr);                                                                       \
-	} while (0)
 
 /* Sends N parts (P[i], LEN[i]) as one message. */
 static void send_parts(int n, const void *const *p, const size_t *len)

@@ -9,31 +9,8 @@
 #include "bl_agent.h"
 #include "fwd_rig.h"
 
-static struct bl_agent *agent;
-static atomic_bool agent_stop;
 static pthread_t agent_th;
 static char out_dir[512];
-
-static void *agent_thread(void *arg)
-{
-	(void)arg;
-	bl_agent_run(agent, &agent_stop);
-	return NULL;
-}
-
-static struct bl_agent_counters counters(void)
-{
-	struct bl_agent_counters c;
-	bl_agent_counters(agent, &c);
-	return c;
-}
-
-#define WAIT_FOR(expr)                                                                             \
-	do {                                                                                       \
-		for (int w_ = 0; w_ < 1000 && !(expr); w_++)                                       \
-			sleep_ms(10);                                                              \
-		CHECK(expr);                                                                       \
-	} while (0)
 
 static void agent_start(bool forward)
 {

@@ -396,7 +396,8 @@ static void test_print_call(void)
 	seen_clear();
 	CHECK_EQ_INT(run(CONN, "print", path), 0);
 	CHECK(seen_is(0, "print", recipe));
-	HAS(out, "print: ok; print 4 started\nprinter   heat, holds: none, run 4 'PS-b-P2VP' (stage)");
+	HAS(out,
+	    "print: ok; print 4 started\nprinter   heat, holds: none, run 4 'PS-b-P2VP' (stage)");
 
 	/* a malformed recipe: the file and line, nothing sent */
 	snprintf(path, sizeof(path), "%s/bad.json", dir);

@@ -47,10 +47,8 @@ static inline void live_setup(struct live *l, const char *name, const char *cmd_
  * ready line; its log goes to DIR/fw.log. */
 static inline int live_fw_start(struct live *l, const char *const *extra)
 {
-	const char *argv[40] = {"--cmd", "--",		 "--evt", "--",	      "--no-rt", "--frames",
+	const char *argv[40] = {"--cmd", l->cmd_ep,	 "--evt", l->evt_ep,  "--no-rt", "--frames",
 				"4",	 "--count-time", "0.05",  "--period", "0.1"};
-	argv[1] = l->cmd_ep;
-	argv[3] = l->evt_ep;
 	int n = 11;
 	for (int i = 0; extra && extra[i] && n < 39; i++)
 		argv[n++] = extra[i];
