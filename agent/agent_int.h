@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <zmq.h>
 
+#include <cjson/cJSON.h>
+
 #include "bl_agent.h"
 
 /* The detector series in progress. */
@@ -26,7 +28,8 @@ struct agent_series {
 	uint64_t missing;
 	uint64_t rejected0, emiss0, ecut0; /* counters at the series' start */
 	uint64_t last_flush_us;
-	uint32_t fwd_file; /* its number in the forwarding's file table */
+	uint32_t fwd_file;	/* its number in the forwarding's file table */
+	struct bl_nx_static st; /* its file's static metadata (geometry binned to the frame) */
 };
 
 /* A stored frame waiting to be forwarded: read back from its file when a worker has credit. */
@@ -40,6 +43,11 @@ struct agent_worker {
 	uint8_t id[256];
 	size_t idlen;
 	uint64_t credit;
+	bool acks; /* "credit N acks": answers each frame with a result; frames in flight are
+		      kept and sent again if it goes */
+	struct agent_fwd_rec *inflight; /* frames sent, no result yet (acks only) */
+	size_t ninflight, inflight_cap;
+	uint64_t last_seen_us;
 };
 
 #define AGENT_MAX_WORKERS 16
@@ -49,6 +57,10 @@ struct bl_agent {
 	char out_dir[PATH_MAX], index_path[PATH_MAX];
 	struct bl_dstream *stream;
 	struct bl_fw_client *fw;
+	struct bl_fw_client *cmd; /* commands (bl_agent_command), opened at the first */
+	pthread_mutex_t cmd_lock;
+	struct bl_fw_client_config fwc; /* a copy of the caller's, strings below */
+	char fw_str[5][256];
 	struct bl_join *join;
 	struct bl_agent_index *index;
 	struct agent_series ser;
@@ -75,6 +87,11 @@ struct bl_agent {
 	void *rbuf; /* a chunk read back */
 	size_t rcap;
 	uint64_t fwd_saved_us;
+	uint64_t probe_us; /* workers with frames in flight were last probed */
+	void *monitor;	   /* PAIR receiving the ROUTER's disconnect events */
+	/* analysis results (agent_results.c) */
+	struct agent_file_results **res; /* by file number, NULL: none yet */
+	uint32_t res_cap;
 };
 
 uint64_t agent_now_us(void);
@@ -97,6 +114,18 @@ void agent_on_event(struct bl_agent *a, const struct bl_dstream_event *ev);
 int agent_stream_open(struct bl_agent *a, const char *endpoint);
 void agent_stream_close(struct bl_agent *a);
 int agent_stream_poll(struct bl_agent *a, int timeout_ms, struct bl_dstream_event *ev);
+
+/* Analysis results (agent_results.c): kept per file, written to its /entry/process when the
+ * file is closed and has every result (or when nothing more can come), and handed to the
+ * configured callback. PARTS: the "result" message's parts after the word itself. */
+struct agent_file_results;
+void agent_results_take(struct bl_agent *a, uint32_t file, uint64_t index, const cJSON *meta,
+			zmq_msg_t *arrays, int narrays);
+/* File FILE was closed with ROWS frames. */
+void agent_results_file_closed(struct bl_agent *a, uint32_t file, uint64_t rows);
+/* Writes files whose results are all in, or that have waited long enough (FORCE: all). */
+void agent_results_flush(struct bl_agent *a, bool force);
+void agent_results_free(struct bl_agent *a);
 
 /* Forwarding (agent_fwd.c). */
 int agent_fwd_open(struct bl_agent *a, const char *endpoint);

@@ -38,7 +38,19 @@ int bl_agent_new(struct bl_agent **out, const struct bl_agent_config *cfg, char 
 	if (!a)
 		return -ENOMEM;
 	a->cfg = *cfg;
+	if (cfg->fw) { /* kept for the command client opened later (bl_agent_command) */
+		const char *in[5] = {cfg->fw->endpoint, cfg->fw->event_endpoint,
+				     cfg->fw->server_key, cfg->fw->public_key, cfg->fw->secret_key};
+		const char **outp[5] = {&a->fwc.endpoint, &a->fwc.event_endpoint,
+					&a->fwc.server_key, &a->fwc.public_key, &a->fwc.secret_key};
+		for (int i = 0; i < 5; i++) {
+			snprintf(a->fw_str[i], sizeof(a->fw_str[i]), "%s", in[i] ? in[i] : "");
+			*outp[i] = in[i] ? a->fw_str[i] : NULL;
+		}
+		a->cfg.fw = &a->fwc;
+	}
 	pthread_mutex_init(&a->lock, NULL);
+	pthread_mutex_init(&a->cmd_lock, NULL);
 	snprintf(a->out_dir, sizeof(a->out_dir), "%s", cfg->out_dir ? cfg->out_dir : ".");
 	if (cfg->index_path)
 		snprintf(a->index_path, sizeof(a->index_path), "%s", cfg->index_path);
@@ -104,6 +116,8 @@ void bl_agent_free(struct bl_agent *a)
 	bl_join_free(a->join);
 	bl_dstream_free(a->stream);
 	bl_fw_client_close(a->fw);
+	bl_fw_client_close(a->cmd);
+	pthread_mutex_destroy(&a->cmd_lock);
 	bl_agent_index_close(a->index);
 	free(a->chunk);
 	pthread_mutex_destroy(&a->lock);
@@ -286,6 +300,7 @@ int bl_agent_step(struct bl_agent *a, int timeout_ms)
 		agent_log(a, "stream: %s", strerror(-rc));
 	bool more = agent_fwd_pump(a);
 	agent_fwd_save_maybe(a);
+	agent_results_flush(a, false);
 	if (!n) {
 		agent_store_flush(a, false);
 		uint64_t now = agent_now_us(), due = bl_join_deadline(a->join);
@@ -297,13 +312,37 @@ int bl_agent_step(struct bl_agent *a, int timeout_ms)
 			if (left < (uint64_t)wait)
 				wait = (int)left;
 		}
-		if (bl_join_full(a->join))
+		if (bl_join_full(a->join)) {
 			take_edges(a, wait);
-		else if (agent_stream_poll(a, wait, &ev) == 1)
-			agent_on_event(a, &ev);
+		} else {
+			if (a->router && wait > 0) { /* a worker's message also ends the wait */
+				zmq_pollitem_t it[2] = {{a->pull, 0, ZMQ_POLLIN, 0},
+							{a->router, 0, ZMQ_POLLIN, 0}};
+				zmq_poll(it, 2, wait);
+				wait = 0;
+			}
+			if (agent_stream_poll(a, wait, &ev) == 1)
+				agent_on_event(a, &ev);
+		}
 	}
 	pthread_mutex_unlock(&a->lock);
 	return rc < 0 ? rc : 0;
+}
+
+int bl_agent_command(struct bl_agent *a, const char *cmd, const char *args_json, int timeout_ms,
+		     cJSON **reply)
+{
+	if (reply)
+		*reply = NULL;
+	if (!a->cfg.fw)
+		return -ENOTCONN;
+	/* a client of its own: the loop's client (edge events) stays in the loop's thread */
+	pthread_mutex_lock(&a->cmd_lock);
+	int rc = a->cmd ? 0 : bl_fw_client_open(&a->cmd, a->cfg.fw);
+	if (!rc)
+		rc = bl_fw_client_call_json(a->cmd, cmd, args_json, timeout_ms, reply);
+	pthread_mutex_unlock(&a->cmd_lock);
+	return rc;
 }
 
 int bl_agent_run(struct bl_agent *a, atomic_bool *stop)

@@ -101,6 +101,7 @@ static int open_file(struct bl_agent *a, const struct bl_edge *first)
 		return rc;
 	}
 	a->c.files_opened++;
+	s->st = st;
 	agent_fwd_file(a, s->path);
 	snprintf(a->last_file, sizeof(a->last_file), "%s", s->path);
 	s->last_flush_us = agent_now_us();
@@ -203,6 +204,8 @@ void agent_store_close(struct bl_agent *a, const char *status)
 		index_file(a, !strcmp(status, "failed") ? "failed" : "closed");
 		int rc = bl_nx_close(s->nx, &t, status);
 		s->nx = NULL;
+		if (s->fwd_file)
+			agent_results_file_closed(a, s->fwd_file, n);
 		if (rc) {
 			a->c.files_failed++;
 			agent_log(a, "series %llu: closing %s: %s", (unsigned long long)s->series,

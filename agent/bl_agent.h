@@ -13,6 +13,17 @@
 #include "bl_nx.h"
 #include "proto/fw_client.h"
 
+/* One analysis result for a stored frame (README "Results"), as handed to the decision layer. */
+struct bl_agent_result {
+	uint64_t series, frame;
+	const char *path;  /* the frame's file */
+	uint64_t index;	   /* its row in the file */
+	const cJSON *meta; /* the worker's JSON: peaks, fit, timings, worker, ... */
+	int nbins;	   /* the 1D profile (0 and NULL when the worker sent none) */
+	const double *q, *mean, *sem;
+	double latency_ms; /* frame stored -> its result in, agent clock */
+};
+
 struct bl_agent_config {
 	const char *stream;		      /* detector stream endpoint (ZMQ PULL connects) */
 	const struct bl_fw_client_config *fw; /* the controller; NULL: none (frames untagged) */
@@ -26,6 +37,13 @@ struct bl_agent_config {
 	/* Analysis workers (ROUTER binds; workers are DEALERs asking with "credit N"); NULL:
 	 * no forwarding. See README "Forwarding". */
 	const char *forward;
+	/* Each analysis result as it comes, in the agent's thread (the decision layer); NULL:
+	 * none. The pointers live until the callback returns. */
+	void (*on_result)(void *ctx, const struct bl_agent_result *r);
+	void *result_ctx;
+	/* How long a closed file waits for its last results before they are written without
+	 * them (0: 10 s). */
+	uint64_t results_wait_us;
 	void (*log)(void *ctx, const char *line); /* NULL: stderr */
 	void *log_ctx;
 };
@@ -43,7 +61,12 @@ struct bl_agent_counters {
 	/* Forwarding: frames waiting (now), sent to a worker, sent or waiting from the file
 	 * because no worker had credit when they were stored, never forwardable (logged). */
 	uint64_t fwd_queued, fwd_forwarded, fwd_spooled, fwd_dropped;
-	uint64_t fwd_workers; /* workers that asked for frames */
+	uint64_t fwd_workers;  /* workers that asked for frames */
+	uint64_t fwd_requeued; /* frames in flight at a worker that went, sent again */
+	/* Results: taken (one per frame), not matching a frame in flight (a duplicate after a
+	 * resend, or unknown: ignored), malformed (logged); files whose /entry/process was
+	 * written, and the writes that failed (logged). */
+	uint64_t results, results_unknown, results_bad, files_analysed, results_write_failed;
 };
 
 struct bl_agent;
@@ -58,6 +81,12 @@ void bl_agent_free(struct bl_agent *a);
 int bl_agent_step(struct bl_agent *a, int timeout_ms);
 /* Steps until *STOP. */
 int bl_agent_run(struct bl_agent *a, atomic_bool *stop);
+
+/* Sends command CMD {ARGS_JSON} to the controller over its CurveZMQ command socket and waits up
+ * to TIMEOUT_MS for the reply (as bl_fw_client_call_json; *REPLY, when not NULL, is the result
+ * or error object, caller frees). -ENOTCONN without a controller. Any thread. */
+int bl_agent_command(struct bl_agent *a, const char *cmd, const char *args_json, int timeout_ms,
+		     cJSON **reply);
 
 /* A snapshot (any thread). */
 void bl_agent_counters(struct bl_agent *a, struct bl_agent_counters *out);

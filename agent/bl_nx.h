@@ -92,4 +92,30 @@ int bl_nx_chunk_encode(enum bl_dtype t, const void *pixels, size_t nelem, void *
 		       size_t *len);
 size_t bl_nx_chunk_bound(enum bl_dtype t, size_t nelem);
 
+/* Online analysis results of a closed file (agent README "Results"): one row per frame of the
+ * file (row = the frame's row in /entry/instrument/detector/data), NaN where a frame has no
+ * result (ANALYSED 0). Arrays are row-major. */
+#define BL_NX_TIMINGS 5 /* decode, reduce, peaks, fit, total (ms, as the worker measured) */
+struct bl_nx_process {
+	const char *program, *status; /* "complete" or "partial" */
+	uint64_t rows, analysed_count;
+	const uint8_t *analysed;
+	int nbins;		      /* 0: no profiles */
+	const double *q, *mean, *sem; /* nbins; rows x nbins; rows x nbins */
+	int maxpk;		      /* peak slots per row, 0: none */
+	const int *npk;
+	const double
+	    *pk;  /* rows x maxpk x 8: pos, pos_err, fwhm, fwhm_err, area, area_err, d, d_err */
+	int nfit; /* fitted parameters, 0: none */
+	const char *fit_model;
+	const char *const *fit_names;
+	const double *fit_values, *fit_errors, *chi2; /* rows x nfit, rows x nfit, rows */
+	const double *timings;			      /* rows x BL_NX_TIMINGS */
+	const double *latency;			      /* rows: stored -> result at the agent */
+	double *scratch;			      /* rows x maxpk doubles the writer may use */
+};
+
+/* Writes P into PATH's /entry/process (NXprocess), replacing one there. 0 or -EIO (ERR says). */
+int bl_nx_process_write(const char *path, const struct bl_nx_process *p, char *err, size_t errsz);
+
 #endif

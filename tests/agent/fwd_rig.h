@@ -86,6 +86,17 @@ static void src_frame(uint64_t series, uint64_t frame)
 	zmq_send(src.push, b[2], (size_t)n2, 0);
 }
 
+/* Frames FROM..TO-1 of SERIES, with its header and end when asked. */
+static void send_series(uint64_t series, int from, int to, bool header, bool end)
+{
+	if (header)
+		src_header(series);
+	for (int k = from; k < to; k++)
+		src_frame(series, (uint64_t)k);
+	if (end)
+		src_end(series);
+}
+
 static const struct sent *src_find(uint64_t series, uint64_t frame)
 {
 	for (int i = 0; i < src.n; i++)

@@ -59,16 +59,6 @@ static void check_got(uint64_t series, int n)
 	CHECK_EQ_INT(bad, 0);
 }
 
-static void send_series(uint64_t series, int from, int to, bool header, bool end)
-{
-	if (header)
-		src_header(series);
-	for (int k = from; k < to; k++)
-		src_frame(series, (uint64_t)k);
-	if (end)
-		src_end(series);
-}
-
 static void read_u64(hid_t f, const char *path, uint64_t *v)
 {
 	hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
