@@ -89,6 +89,9 @@ struct bl_agent {
 	uint64_t fwd_saved_us;
 	uint64_t probe_us; /* workers with frames in flight were last probed */
 	void *monitor;	   /* PAIR receiving the ROUTER's disconnect events */
+	/* disk space (agent_space.c) */
+	char reserve_path[PATH_MAX];
+	bool reserve_held;
 	/* analysis results (agent_results.c) */
 	struct agent_file_results **res; /* by file number, NULL: none yet */
 	uint32_t res_cap;
@@ -126,6 +129,13 @@ void agent_results_file_closed(struct bl_agent *a, uint32_t file, uint64_t rows)
 /* Writes files whose results are all in, or that have waited long enough (FORCE: all). */
 void agent_results_flush(struct bl_agent *a, bool force);
 void agent_results_free(struct bl_agent *a);
+
+/* Disk space (agent_space.c): the reserve file is made at start (and again when space is
+ * back), given back when a write fails; a series is accepted only above the minimum free. */
+int agent_space_init(struct bl_agent *a);
+void agent_space_release(struct bl_agent *a);
+bool agent_space_accept(struct bl_agent *a);
+void agent_space_close(struct bl_agent *a);
 
 /* Forwarding (agent_fwd.c). */
 int agent_fwd_open(struct bl_agent *a, const char *endpoint);

@@ -90,6 +90,8 @@ int bl_agent_new(struct bl_agent **out, const struct bl_agent_config *cfg, char 
 	}
 	if (!rc && (rc = agent_make_dirs(a->out_dir)))
 		snprintf(err, errsz, "%s: %s", a->out_dir, strerror(-rc));
+	if (!rc && (rc = agent_space_init(a)))
+		snprintf(err, errsz, "%s: path too long", a->out_dir);
 	if (!rc)
 		rc = bl_agent_index_open(&a->index, a->index_path, err, errsz);
 	if (rc) {
@@ -119,6 +121,7 @@ void bl_agent_free(struct bl_agent *a)
 	bl_fw_client_close(a->cmd);
 	pthread_mutex_destroy(&a->cmd_lock);
 	bl_agent_index_close(a->index);
+	agent_space_close(a);
 	free(a->chunk);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
@@ -190,6 +193,10 @@ static void on_header(struct bl_agent *a, const struct bl_dstream_event *ev)
 	    .emiss0 = j->edge_missing,
 	    .ecut0 = j->edge_cut,
 	};
+	if (!agent_space_accept(a)) {
+		a->ser.refused = true;
+		a->c.series_refused++;
+	}
 }
 
 /* Sizes the series' buffers at its first frame: the join's waiting slots, the encode buffer. */

@@ -146,7 +146,8 @@ static void fail_series(struct bl_agent *a, int rc)
 		  "not stored",
 		  (unsigned long long)s->series, s->path, bl_nx_error(s->nx),
 		  (unsigned long long)bl_nx_frames(s->nx));
-	(void)rc;
+	if (rc == -ENOSPC || rc == -EIO || rc == -EFBIG)
+		agent_space_release(a); /* room for the close's metadata */
 	agent_store_close(a, "failed");
 	s->refused = true;
 	a->c.series_refused++;

@@ -44,6 +44,10 @@ struct bl_agent_config {
 	/* How long a closed file waits for its last results before they are written without
 	 * them (0: 10 s). */
 	uint64_t results_wait_us;
+	/* Disk: a reserve file of RESERVE_BYTES in OUT_DIR is given back when a write fails, so
+	 * the file can be closed valid; a series that starts with less than MIN_FREE_BYTES free
+	 * is not stored (counted series_refused). 0: 8 MiB and 64 MiB. */
+	uint64_t reserve_bytes, min_free_bytes;
 	void (*log)(void *ctx, const char *line); /* NULL: stderr */
 	void *log_ctx;
 };
@@ -54,10 +58,11 @@ struct bl_agent_counters {
 	uint64_t bad_events;	/* controller events that were not edge records */
 	uint64_t events_missed; /* controller events lost (seq gaps) */
 	uint64_t files_opened, files_closed, files_failed;
-	uint64_t frames_written; /* frames in files */
-	uint64_t frames_refused; /* frames not stored because their series' file failed */
-	uint64_t series_refused; /* series whose file could not be created or written */
-	uint64_t series_adopted; /* series that streamed before this agent started (restart) */
+	uint64_t frames_written;   /* frames in files */
+	uint64_t frames_refused;   /* frames not stored because their series' file failed */
+	uint64_t series_refused;   /* series whose file could not be created or written */
+	uint64_t series_adopted;   /* series that streamed before this agent started (restart) */
+	uint64_t reserve_released; /* the disk filled: the reserve file was given back */
 	/* Forwarding: frames waiting (now), sent to a worker, sent or waiting from the file
 	 * because no worker had credit when they were stored, never forwardable (logged). */
 	uint64_t fwd_queued, fwd_forwarded, fwd_spooled, fwd_dropped;

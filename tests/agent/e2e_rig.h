@@ -180,12 +180,37 @@ static struct {
 	char server_pub[41], server_sec[41], client_pub[41], client_sec[41];
 } ctl;
 
+/* Commands the fake controller took: "pause" is answered {"paused": true, "reason": ...} and
+ * remembered with the client's key; anything else ENOSYS. */
+static struct {
+	atomic_int pauses;
+	char reason[64], key[64];
+} ctl_cmds;
+
+static void ctl_handler(void *c, const struct bl_fw_request *req)
+{
+	(void)c;
+	if (strcmp(req->cmd, "pause")) {
+		bl_fw_net_reply_err(req->net, &req->to, ENOSYS, NULL);
+		return;
+	}
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(req->args, "reason");
+	snprintf(ctl_cmds.reason, sizeof(ctl_cmds.reason), "%s",
+		 cJSON_IsString(r) ? r->valuestring : "");
+	snprintf(ctl_cmds.key, sizeof(ctl_cmds.key), "%s", req->client_key);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "paused", 1);
+	cJSON_AddStringToObject(o, "reason", ctl_cmds.reason);
+	atomic_fetch_add(&ctl_cmds.pauses, 1); /* before the reply: the test reads it after */
+	bl_fw_net_reply_ok(req->net, &req->to, o);
+}
+
 static void *ctl_loop(void *arg)
 {
 	(void)arg;
 	while (!atomic_load(&ctl.stop)) {
 		bl_fw_net_wait(ctl.net, 2);
-		bl_fw_net_poll(ctl.net, NULL, NULL);
+		bl_fw_net_poll(ctl.net, ctl_handler, NULL);
 		pthread_mutex_lock(&ctl.lock);
 		for (int i = 0; i < ctl.nq; i++)
 			bl_fw_net_publish(ctl.net, "edge", ctl.queue[i]);

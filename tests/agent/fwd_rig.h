@@ -35,6 +35,7 @@ static struct {
 	char endpoint[128];
 	struct sent s[MAX_SENT];
 	int n;
+	bool noise; /* frames of random pixels (incompressible) instead of a pattern */
 } src;
 
 static int src_start(void)
@@ -66,8 +67,12 @@ static void src_end(uint64_t series)
 static void src_frame(uint64_t series, uint64_t frame)
 {
 	static uint16_t pix[W * H];
-	for (int i = 0; i < W * H; i++)
-		pix[i] = (uint16_t)((i * 7 + series * 131 + frame * 17) % 1000);
+	static uint32_t x = 2463534242u;
+	for (int i = 0; i < W * H; i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5; /* xorshift32 */
+		pix[i] = src.noise ? (uint16_t)x
+				   : (uint16_t)((i * 7 + series * 131 + frame * 17) % 1000);
+	}
 	size_t cap = bl_dcodec_bound(BL_DENC_BS16_LZ4, W * H, 2), len = 0;
 	struct sent *s = &src.s[src.n++];
 	s->series = series;
@@ -87,7 +92,7 @@ static void src_frame(uint64_t series, uint64_t frame)
 }
 
 /* Frames FROM..TO-1 of SERIES, with its header and end when asked. */
-static void send_series(uint64_t series, int from, int to, bool header, bool end)
+static inline void send_series(uint64_t series, int from, int to, bool header, bool end)
 {
 	if (header)
 		src_header(series);

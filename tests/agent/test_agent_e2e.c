@@ -230,6 +230,19 @@ int main(int argc, char **argv)
 	}
 	CHECK(counters().join.edges > 0);
 
+	/* a command from the agent (the decision layer's path) over CurveZMQ, answered */
+	cJSON *reply = NULL;
+	CHECK_EQ_INT(bl_agent_command(agent, "pause", "{\"reason\":\"agent test\"}", 3000, &reply),
+		     0);
+	const cJSON *paused = cJSON_GetObjectItemCaseSensitive(reply, "paused");
+	CHECK(cJSON_IsTrue(paused));
+	cJSON_Delete(reply);
+	CHECK_EQ_INT(atomic_load(&ctl_cmds.pauses), 1);
+	CHECK_STR(ctl_cmds.reason, "agent test");
+	CHECK_STR(ctl_cmds.key, ctl.client_pub); /* authenticated as the agent's key */
+	CHECK_EQ_INT(bl_agent_command(agent, "no_such", NULL, 3000, &reply), -ENOSYS);
+	cJSON_Delete(reply);
+
 	/* series A: bs16-lz4 uint16, 6 frames. Edges: before (0-2), after (3), never (4),
 	 * "untagged" (5). */
 	uint64_t a = arm_series(6, "bslz4", 16);
