@@ -40,20 +40,79 @@ int agent_fwd_open(struct bl_agent *a, const char *endpoint)
 	return 0;
 }
 
+static bool queue_push(struct bl_agent *a, uint32_t file, uint64_t index, char *tag);
+static uint32_t file_number(struct bl_agent *a, const char *path);
+
+/* Frames in flight at workers (no result yet) and queued go into the index for the next agent. */
+static void persist_queue(struct bl_agent *a)
+{
+	size_t n = a->qlen;
+	for (int w = 0; w < a->nworkers; w++)
+		n += a->workers[w].ninflight;
+	if (!a->index || !a->router)
+		return;
+	struct bl_index_queued *q = n ? malloc(n * sizeof(*q)) : NULL;
+	if (n && !q) {
+		agent_log(a, "forwarding: no memory to save %zu unforwarded frames", n);
+		return;
+	}
+	size_t k = 0;
+	for (int w = 0; w < a->nworkers; w++)
+		for (size_t i = 0; i < a->workers[w].ninflight; i++) {
+			const struct agent_fwd_rec *r = &a->workers[w].inflight[i];
+			q[k++] = (struct bl_index_queued){a->files[r->file], r->index, r->tag};
+		}
+	for (size_t i = 0; i < a->qlen; i++) {
+		const struct agent_fwd_rec *r = &a->q[(a->qhead + i) % a->qcap];
+		q[k++] = (struct bl_index_queued){a->files[r->file], r->index, r->tag};
+	}
+	if (bl_agent_index_queue_save(a->index, n, q))
+		agent_log(a, "index: %s", bl_agent_index_error(a->index));
+	else if (n)
+		agent_log(
+		    a,
+		    "forwarding: %zu stored frames not forwarded yet; saved in the index, the "
+		    "next agent sends them first",
+		    n);
+	free(q);
+}
+
+static int restore_one(void *ctx, const struct bl_index_queued *r)
+{
+	struct bl_agent *a = ctx;
+	uint32_t f = file_number(a, r->path);
+	char *tag = f ? strdup(r->tag) : NULL;
+	if (!tag || !queue_push(a, f, r->row, tag)) {
+		free(tag);
+		a->c.fwd_dropped++;
+		agent_log(a, "forwarding: %s row %llu: no memory; not forwarded", r->path,
+			  (unsigned long long)r->row);
+		return -ENOMEM;
+	}
+	a->c.fwd_restored++;
+	return 0;
+}
+
+void agent_fwd_restore(struct bl_agent *a)
+{
+	if (!a->router || !a->index)
+		return;
+	int n = bl_agent_index_queue_take(a->index, restore_one, a);
+	if (n < 0)
+		agent_log(a, "index: %s", bl_agent_index_error(a->index));
+	else if (n)
+		agent_log(a, "forwarding: %d frames a previous agent had not forwarded go first",
+			  n);
+}
+
 void agent_fwd_close(struct bl_agent *a)
 {
-	if (a->qlen)
-		agent_log(a,
-			  "forwarding: %zu stored frames not forwarded (they are in their files)",
-			  a->qlen);
+	persist_queue(a);
 	for (size_t i = 0; i < a->qlen; i++)
 		free(a->q[(a->qhead + i) % a->qcap].tag);
 	free(a->q);
 	for (int w = 0; w < a->nworkers; w++) {
 		struct agent_worker *wk = &a->workers[w];
-		if (wk->ninflight)
-			agent_log(a, "forwarding: %zu frames sent to a worker had no result yet",
-				  wk->ninflight);
 		for (size_t k = 0; k < wk->ninflight; k++)
 			free(wk->inflight[k].tag);
 		free(wk->inflight);
@@ -75,24 +134,31 @@ void agent_fwd_close(struct bl_agent *a)
 	a->router = NULL;
 }
 
-void agent_fwd_file(struct bl_agent *a, const char *path)
+/* The number of file PATH in the forwarding's table (added when new); 0: no memory. */
+static uint32_t file_number(struct bl_agent *a, const char *path)
 {
-	if (!a->router)
-		return;
+	for (uint32_t i = a->nfiles; i >= 1; i--)
+		if (!strcmp(a->files[i], path))
+			return i;
 	if (a->nfiles + 2 > a->files_cap) {
 		uint32_t cap = a->files_cap ? a->files_cap * 2 : 16;
 		char **p = realloc(a->files, cap * sizeof(*p));
-		if (!p) {
-			a->ser.fwd_file = 0;
-			return;
-		}
+		if (!p)
+			return 0;
 		a->files = p;
 		a->files_cap = cap;
 	}
 	char *s = strdup(path);
-	a->ser.fwd_file = s ? ++a->nfiles : 0;
-	if (s)
-		a->files[a->nfiles] = s;
+	if (!s)
+		return 0;
+	a->files[++a->nfiles] = s;
+	return a->nfiles;
+}
+
+void agent_fwd_file(struct bl_agent *a, const char *path)
+{
+	if (a->router)
+		a->ser.fwd_file = file_number(a, path);
 }
 
 static char *tag_json(const struct bl_agent *a, const struct bl_join_frame *f,

@@ -34,7 +34,9 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS runs_series ON runs(series);"
     "CREATE TABLE IF NOT EXISTS forwarding ("
     " id INTEGER PRIMARY KEY CHECK (id = 1), queued INTEGER NOT NULL, forwarded INTEGER NOT NULL,"
-    " spooled INTEGER NOT NULL, dropped INTEGER NOT NULL, updated TEXT);";
+    " spooled INTEGER NOT NULL, dropped INTEGER NOT NULL, updated TEXT);"
+    "CREATE TABLE IF NOT EXISTS fwd_queue ("
+    " seq INTEGER PRIMARY KEY, path TEXT NOT NULL, row INTEGER NOT NULL, tag TEXT NOT NULL);";
 
 static int fail(struct bl_agent_index *x, const char *what)
 {
@@ -226,4 +228,44 @@ int bl_agent_index_forwarding(struct bl_agent_index *x, const struct bl_index_fo
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)f->spooled);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)f->dropped);
 	return step_done(x, st, "forwarding");
+}
+
+int bl_agent_index_queue_save(struct bl_agent_index *x, size_t n, const struct bl_index_queued *q)
+{
+	if (sqlite3_exec(x->db, "BEGIN; DELETE FROM fwd_queue;", NULL, NULL, NULL) != SQLITE_OK)
+		return fail(x, "queue save");
+	sqlite3_stmt *st = NULL;
+	int rc = exec1(x, "INSERT INTO fwd_queue(seq, path, row, tag) VALUES(?1, ?2, ?3, ?4)", &st);
+	for (size_t i = 0; !rc && i < n; i++) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)i);
+		sqlite3_bind_text(st, 2, q[i].path, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)q[i].row);
+		sqlite3_bind_text(st, 4, q[i].tag, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = fail(x, "queue save");
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	if (sqlite3_exec(x->db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !rc)
+		rc = fail(x, "queue save");
+	return rc;
+}
+
+int bl_agent_index_queue_take(struct bl_agent_index *x,
+			      int (*fn)(void *ctx, const struct bl_index_queued *q), void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = exec1(x, "SELECT path, row, tag FROM fwd_queue ORDER BY seq", &st);
+	int n = 0;
+	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+		struct bl_index_queued q = {(const char *)sqlite3_column_text(st, 0),
+					    (uint64_t)sqlite3_column_int64(st, 1),
+					    (const char *)sqlite3_column_text(st, 2)};
+		if (q.path && q.tag && !fn(ctx, &q))
+			n++;
+	}
+	sqlite3_finalize(st);
+	if (!rc && sqlite3_exec(x->db, "DELETE FROM fwd_queue", NULL, NULL, NULL) != SQLITE_OK)
+		rc = fail(x, "queue take");
+	return rc ? rc : n;
 }

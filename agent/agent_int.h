@@ -140,6 +140,8 @@ void agent_space_close(struct bl_agent *a);
 /* Forwarding (agent_fwd.c). */
 int agent_fwd_open(struct bl_agent *a, const char *endpoint);
 void agent_fwd_close(struct bl_agent *a);
+/* Queues the frames a previous agent saved in the index (after the index is open). */
+void agent_fwd_restore(struct bl_agent *a);
 /* A file was opened: its number for the frames stored in it. */
 void agent_fwd_file(struct bl_agent *a, const char *path);
 /* Frame F (row INDEX of the open file, edge E) was stored: sent now or queued. */

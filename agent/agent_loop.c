@@ -94,6 +94,8 @@ int bl_agent_new(struct bl_agent **out, const struct bl_agent_config *cfg, char 
 		snprintf(err, errsz, "%s: path too long", a->out_dir);
 	if (!rc)
 		rc = bl_agent_index_open(&a->index, a->index_path, err, errsz);
+	if (!rc)
+		agent_fwd_restore(a);
 	if (rc) {
 		bl_agent_free(a);
 		return rc;

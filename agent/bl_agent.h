@@ -68,6 +68,7 @@ struct bl_agent_counters {
 	uint64_t fwd_queued, fwd_forwarded, fwd_spooled, fwd_dropped;
 	uint64_t fwd_workers;  /* workers that asked for frames */
 	uint64_t fwd_requeued; /* frames in flight at a worker that went, sent again */
+	uint64_t fwd_restored; /* frames a previous agent had not forwarded (from the index) */
 	/* Results: taken (one per frame), not matching a frame in flight (a duplicate after a
 	 * resend, or unknown: ignored), malformed (logged); files whose /entry/process was
 	 * written, and the writes that failed (logged). */

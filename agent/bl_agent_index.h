@@ -2,6 +2,7 @@
 #ifndef BL_AGENT_INDEX_H
 #define BL_AGENT_INDEX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bl_join.h"
@@ -37,6 +38,18 @@ struct bl_index_forwarding {
 	uint64_t queued, forwarded, spooled, dropped;
 };
 int bl_agent_index_forwarding(struct bl_agent_index *x, const struct bl_index_forwarding *f);
+
+/* Frames stored but not yet forwarded when the agent stopped (table `fwd_queue`): the next agent
+ * sends them first. Save replaces the table; take hands each row to FN (0: taken) in order,
+ * empties the table and returns how many were taken, or -EIO. */
+struct bl_index_queued {
+	const char *path;
+	uint64_t row;
+	const char *tag;
+};
+int bl_agent_index_queue_save(struct bl_agent_index *x, size_t n, const struct bl_index_queued *q);
+int bl_agent_index_queue_take(struct bl_agent_index *x,
+			      int (*fn)(void *ctx, const struct bl_index_queued *q), void *ctx);
 
 const char *bl_agent_index_error(const struct bl_agent_index *x);
 

@@ -166,13 +166,22 @@ int main(int argc, char **argv)
 	WAIT_FOR(counters().frames_written == 75 + 5);
 	char first_file[PATH_MAX];
 	bl_agent_last_file(agent, first_file, sizeof(first_file));
-	agent_kill(); /* writes the forwarding row */
-	agent_start(false);
+	agent_kill(); /* writes the forwarding row and saves the 5 unforwarded frames */
+	agent_start(true);
+	CHECK_EQ_INT(counters().fwd_restored, 5);
 	send_series(4, 5, 12, false, true);
 	WAIT_FOR(counters().files_closed == 1);
 	c = counters();
 	CHECK_EQ_INT(c.frames_written, 7);
 	CHECK_EQ_INT(c.series_adopted, 1);
+	/* a worker now gets series 4 whole: the first agent's 5 (from its file) then the rest */
+	bl_agent_forward_endpoint(agent, fwd, sizeof(fwd));
+	atomic_store(&wk.n, 0);
+	wk_start(wctx, fwd, 4, 12, 0);
+	WAIT_FOR(atomic_load(&wk.n) == 12);
+	check_got(4, 12);
+	wk_stop();
+	CHECK_EQ_INT(counters().fwd_queued, 0);
 	char second_file[PATH_MAX];
 	bl_agent_last_file(agent, second_file, sizeof(second_file));
 	agent_kill();
@@ -192,8 +201,8 @@ int main(int argc, char **argv)
 			       &st, NULL),
 	    SQLITE_OK);
 	CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
-	CHECK_EQ_INT(sqlite3_column_int(st, 0), 5); /* series 4's first 5: no worker then */
-	CHECK_EQ_INT(sqlite3_column_int(st, 1), 75);
+	CHECK_EQ_INT(sqlite3_column_int(st, 0), 0); /* the second agent forwarded all 12 */
+	CHECK_EQ_INT(sqlite3_column_int(st, 1), 12);
 	CHECK_EQ_INT(sqlite3_column_int(st, 3), 0);
 	sqlite3_finalize(st);
 	CHECK_EQ_INT(
