@@ -57,36 +57,6 @@ static int server_key(const char *arg, char z85[BL_FW_KEY_Z85_LEN + 1])
 	return -EINVAL;
 }
 
-/* Static metadata from the beamline file: geometry and the detector model. */
-static int fill_geometry(const struct bl_hwdb *db, const char *device, struct bl_agent_config *c,
-			 const char **stream)
-{
-	const char *name = device ? device : db->detector.device;
-	const struct bl_hwdb_device *dev = bl_hwdb_device(db, name);
-	if (!dev || !dev->model) {
-		fprintf(stderr, "beamloop-agent: no detector device '%s' in the hwdb\n", name);
-		return -ENOENT;
-	}
-	const struct bl_hwdb_detector_model *m = &dev->model->detector;
-	const struct bl_hwdb_geometry *g = &db->detector;
-	struct bl_nx_static *s = &c->geom;
-	snprintf(s->beamline, sizeof(s->beamline), "%s", db->beamline);
-	snprintf(s->source, sizeof(s->source), "%.63s", db->description);
-	snprintf(s->detector, sizeof(s->detector), "%s %s", dev->model->vendor, dev->model->name);
-	s->distance_m = g->distance_mm * 1e-3;
-	s->x_pixel_m = m->pixel_x_um * 1e-6;
-	s->y_pixel_m = m->pixel_y_um * 1e-6;
-	s->beam_x_px = g->beam_center_x_px;
-	s->beam_y_px = g->beam_center_y_px;
-	s->wavelength_A = g->wavelength_nm * 10.0;
-	s->incidence_deg = g->incidence_deg;
-	s->width = m->width;
-	s->height = m->height;
-	if (!*stream)
-		*stream = dev->stream;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	const char *hwdb = NULL, *out = NULL, *device = NULL, *stream = NULL, *index = NULL;
@@ -136,9 +106,11 @@ int main(int argc, char **argv)
 				      .slots = (unsigned)slots,
 				      .forward = forward,
 				      .geom = {.incidence_deg = NAN}};
-	int rc = fill_geometry(db, device, &cfg, &stream);
-	char srv[BL_FW_KEY_Z85_LEN + 1], pub[BL_FW_KEY_Z85_LEN + 1], sec[BL_FW_KEY_Z85_LEN + 1];
 	char err[512];
+	int rc = bl_agent_geometry_from_hwdb(db, device, &cfg.geom, &stream, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "beamloop-agent: %s\n", err);
+	char srv[BL_FW_KEY_Z85_LEN + 1], pub[BL_FW_KEY_Z85_LEN + 1], sec[BL_FW_KEY_Z85_LEN + 1];
 	struct bl_fw_client_config fw = {
 	    .event_endpoint = evt, .server_key = srv, .public_key = pub, .secret_key = sec};
 	if (!rc && skey) {

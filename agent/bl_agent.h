@@ -77,6 +77,14 @@ struct bl_agent_counters {
 
 struct bl_agent;
 
+/* Static metadata from the beamline description: geometry and the detector model of DEVICE
+ * (NULL: the hwdb detector's); *STREAM, when NULL, gets the device's stream endpoint. 0 or
+ * -ENOENT (ERR says). */
+struct bl_hwdb;
+int bl_agent_geometry_from_hwdb(const struct bl_hwdb *db, const char *device,
+				struct bl_nx_static *s, const char **stream, char *err,
+				size_t errsz);
+
 /* Opens the index, connects the stream and subscribes to "edge". 0 or -errno, ERR says why. */
 int bl_agent_new(struct bl_agent **out, const struct bl_agent_config *cfg, char *err, size_t errsz);
 /* Closes an open file (status "interrupted", waiting frames stored untagged) and frees. */

@@ -104,6 +104,7 @@ int bl_cli_run(int argc, char **argv)
 	const char *file = bl_cli_default_hwdb();
 	bool live = true;
 	int samples = 4;
+	const char *out = "beamloop-out";
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--hwdb") && i + 1 < argc) {
 			file = argv[++i];
@@ -111,9 +112,11 @@ int bl_cli_run(int argc, char **argv)
 			live = false;
 		} else if (!strcmp(argv[i], "--samples") && i + 1 < argc) {
 			samples = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
+			out = argv[++i];
 		} else {
-			fprintf(stderr,
-				"usage: beamloop run [--hwdb FILE] [--describe] [--samples N]\n");
+			fprintf(stderr, "usage: beamloop run [--hwdb FILE] [--describe] [--samples "
+					"N] [--out DIR]\n");
 			return 2;
 		}
 	}
@@ -169,7 +172,7 @@ int bl_cli_run(int argc, char **argv)
 		printf("%s\n", status ? "live check: FAILED"
 				      : "live check: all simulated devices answered");
 		if (!status && samples > 0)
-			status = bl_run_fw(db, &vbl, samples) ? 1 : 0;
+			status = bl_run_fw(db, &vbl, samples, out) ? 1 : 0;
 		bl_vbl_stop(&vbl);
 	} else if (live) {
 		printf("\n(real device endpoints: no simulators started; use --describe to skip "

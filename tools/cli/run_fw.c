@@ -11,6 +11,7 @@
 #include "barcode_proto.h"
 #include "fw_site.h"
 #include "proto/fw_client.h"
+#include "run_agent.h"
 #include "run_live.h"
 
 struct run_fw {
@@ -162,9 +163,11 @@ static int campaign(struct run_fw *r, const struct bl_hwdb *db, struct bl_vbl *v
 	return 0;
 }
 
-int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples)
+int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples, const char *out_dir)
 {
 	struct run_fw r = {0};
+	static struct bl_run_agent ra;
+	bool agent = false;
 	char err[256], ready[512];
 	printf("\ncontroller: beamloop-fw on the virtual beamline, commanded over CurveZMQ\n");
 	if (!db->robot.npucks)
@@ -193,6 +196,9 @@ int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples)
 						 .public_key = r.site.ag_pub,
 						 .secret_key = r.site.ag_sec};
 		rc = bl_fw_client_open(&r.c, &cc);
+		/* the data path: the agent tags frames with the same key the campaign uses */
+		if (!rc && out_dir && !(rc = bl_run_agent_start(&ra, db, out_dir, &cc)))
+			agent = true;
 	}
 	if (!rc) {
 		bl_fw_client_subscribe(r.c, "note");
@@ -201,6 +207,8 @@ int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples)
 		rc = campaign(&r, db, v, nsamples);
 	}
 	bl_fw_client_close(r.c);
+	int arc =
+	    agent ? bl_run_agent_finish(&ra, r.tagged_sample + r.tagged_print + r.untagged) : 0;
 	bl_fw_site_stop(r.pid, SIGTERM);
 	if (rc)
 		printf("controller: FAILED (%s; log in %s)\n", strerror(-rc), r.site.log);
@@ -213,5 +221,5 @@ int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples)
 		    r.untagged, r.missing);
 	if (!rc && bl_fw_site_remove(&r.site))
 		fprintf(stderr, "beamloop: could not remove %s\n", r.site.dir);
-	return rc;
+	return rc ? rc : arc;
 }

@@ -9,7 +9,9 @@
 int bl_run_live(const struct bl_hwdb *db, const struct bl_vbl *v);
 
 /* Runs beamloop-fw on the running virtual beamline and commands it over CurveZMQ: a puck scan
- * (one label unreadable, one wrong), `nsamples` sample cycles, one print. 0 or a negative errno. */
-int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples);
+ * (one label unreadable, one wrong), `nsamples` sample cycles, one print. With OUT_DIR, the agent
+ * stores the frames there and beamloop-analyze reduces them (run_agent.h). 0 or a negative
+ * errno. */
+int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples, const char *out_dir);
 
 #endif
