@@ -175,11 +175,16 @@ size_t bl_sfsm_queued(const struct bl_sfsm *f)
 int bl_sfsm_latch(const struct bl_sfsm *f, uint64_t edge, struct bl_sfsm_latch *out)
 {
 	const struct bl_sfsm_config *c = f->cfg;
-	if (!f->train_running || f->cur < 0 || edge < f->train_start)
+	/* The sample is exposed from half a period before the train's first programmed edge (the
+	 * box's readback, mapped onto the controller clock, may put that edge a little early) to
+	 * the end of its last period; the frame guess is the nearest programmed edge. */
+	uint64_t p = c->exposure.period, half = p / 2;
+	if (!f->train_running || f->cur < 0 || edge + half < f->train_start ||
+	    edge >= f->train_start + (uint64_t)c->exposure.frames * p)
 		return -BL_ENOENT;
-	uint64_t frame = (edge - f->train_start) / c->exposure.period;
+	uint64_t frame = (edge + half - f->train_start) / p;
 	if (frame >= c->exposure.frames)
-		return -BL_ENOENT;
+		frame = c->exposure.frames - 1;
 	out->series = f->series;
 	out->frame = (uint32_t)frame;
 	out->sample = f->cur;

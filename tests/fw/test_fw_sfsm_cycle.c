@@ -107,7 +107,14 @@ static void test_end_by_time(void)
 	CHECK_EQ_INT(l.puck, 1);
 	CHECK_EQ_INT(l.slot, 1);
 	CHECK_STR(l.barcode, "BL-P1-S01");
-	CHECK_EQ_INT(bl_sfsm_latch(&fsm, t0 - 1, &l), -BL_ENOENT);
+	/* nearest programmed edge: a first edge read back a little early is still frame 0 */
+	CHECK_EQ_INT(bl_sfsm_latch(&fsm, t0 - 1, &l), 0);
+	CHECK_EQ_INT(l.frame, 0);
+	CHECK_EQ_INT(bl_sfsm_latch(&fsm, t0 + 3 * MS(100) - MS(10), &l), 0);
+	CHECK_EQ_INT(l.frame, 3);
+	CHECK_EQ_INT(bl_sfsm_latch(&fsm, t0 - MS(50) - 1, &l), -BL_ENOENT);
+	CHECK_EQ_INT(bl_sfsm_latch(&fsm, t0 + 10 * MS(100) - 1, &l), 0); /* last period */
+	CHECK_EQ_INT(l.frame, 9);
 	CHECK_EQ_INT(bl_sfsm_latch(&fsm, t0 + 10 * MS(100), &l), -BL_ENOENT);
 	CHECK_EQ_INT(bl_sfsm_next(&fsm), t0 + 9 * MS(100) + MS(90) + MS(50));
 	bl_sim_sfsm_run(&w, BL_SFSM_NEVER);
