@@ -59,14 +59,6 @@ static double intensity(const struct bl_det_geom *g, const struct bl_det_film *f
 	return i + f->background;
 }
 
-static bool in_gap(const struct bl_det_geom *g, int x, int y)
-{
-	if (!g->module_w || !g->module_h)
-		return false;
-	return x % (g->module_w + g->gap_x) >= g->module_w ||
-	       y % (g->module_h + g->gap_y) >= g->module_h;
-}
-
 void bl_det_render(const struct bl_det_geom *g, const struct bl_det_film *f, double count_time,
 		   float *mu)
 {
@@ -76,9 +68,7 @@ void bl_det_render(const struct bl_det_geom *g, const struct bl_det_film *f, dou
 	for (int y = 0; y < g->height; y++) {
 		for (int x = 0; x < g->width; x++) {
 			float *m = &mu[(size_t)y * (size_t)g->width + (size_t)x];
-			double bx = x + 0.5 - g->beam_x, by = y + 0.5 - g->beam_y;
-			if (in_gap(g, x, y) ||
-			    bx * bx + by * by < g->beamstop_px * g->beamstop_px) {
+			if (bl_det_masked(g, x, y)) {
 				*m = 0;
 				continue;
 			}

@@ -4,6 +4,7 @@
 #define BL_DET_RENDER_H
 
 #include <gsl/gsl_rng.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Where the detector sits (from hwdb `detector:` and the model's pixel size). */
@@ -29,7 +30,10 @@ struct bl_det_film {
 	double flux;	      /* counts/s/pixel at the Guinier plateau */
 	double ring_contrast; /* structure-factor peak height over 1 */
 	double background;    /* counts/s/pixel everywhere on the sensor */
+	int model;	      /* BL_DET_RING (analytic, default) or BL_DET_GISAXS */
 };
+
+enum { BL_DET_RING = 0, BL_DET_GISAXS = 1 };
 
 /* The default film (d = 20 nm, xi = 100 nm, Rg = 5 nm, alpha_c = 0.10 deg, 1e4 counts/s). */
 struct bl_det_film bl_det_film_default(void);
@@ -43,6 +47,22 @@ double bl_det_ring_px(const struct bl_det_geom *g, double q);
  * (width * height floats); gaps and the beamstop get 0. */
 void bl_det_render(const struct bl_det_geom *g, const struct bl_det_film *f, double count_time,
 		   float *mu);
+
+/* GISAXS frames from the project's forward model (det_render_gs.c, kernels/ bl_gisaxs.h): the
+ * film's domains are cylinders (height = diameter, radius from rg, 10 % polydisperse) on a
+ * radial paracrystal of the film's spacing (disorder 0.15 d, damping length = corr_len) on Si,
+ * seen at the geometry's incidence angle; the brightest pixel gets flux x ring_contrast counts/s,
+ * plus the background. A plan per geometry, made once. The film's "up" is towards decreasing
+ * row, as for the analytic ring (bl_gi.h's frame has it towards increasing row: flip the frame
+ * upside down and mirror beam_y before using bl_gi on these frames). */
+struct bl_gs_sample;
+struct bl_det_gs;
+bool bl_det_masked(const struct bl_det_geom *g, int x, int y); /* gap or beamstop */
+void bl_det_film_to_gisaxs(const struct bl_det_film *f, struct bl_gs_sample *s);
+int bl_det_gs_new(struct bl_det_gs **out, const struct bl_det_geom *g); /* 0, -ENOMEM, -EINVAL */
+void bl_det_gs_free(struct bl_det_gs *r);
+int bl_det_render_gisaxs(struct bl_det_gs *r, const struct bl_det_geom *g,
+			 const struct bl_det_film *f, double count_time, float *mu);
 
 /* Draws one frame: each pixel Poisson(mu), clipped to the type (ELEM 2 or 4 bytes). */
 void bl_det_sample(gsl_rng *rng, const float *mu, size_t n, int elem, void *out);

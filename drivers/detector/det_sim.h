@@ -47,6 +47,7 @@ struct det_sim {
 	uint8_t *enc;
 	size_t enc_cap;
 	bool mu_valid; /* mu matches count_time and the film */
+	struct bl_det_gs *gs; /* the GISAXS renderer's plan (film model BL_DET_GISAXS), made once */
 	/* the series */
 	uint64_t series;	   /* id of the last arm */
 	uint64_t arm_ns;	   /* monotonic time of the arm */

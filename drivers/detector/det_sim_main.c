@@ -58,13 +58,16 @@ static void control(void *ctx, char *cmd, char *out, size_t cap)
 	else if (!strcmp(cmd, "error"))
 		det_disarm(s, true), s->state = DET_ERROR;
 	else if (!strcmp(cmd, "film")) {
-		/* film SPACING_NM CORR_LEN_NM RG_NM */
+		/* film [gisaxs] SPACING_NM CORR_LEN_NM RG_NM: the analytic ring, or GISAXS from
+		 * the forward model */
 		double d = 0, xi = 0, rg = 0;
-		if (!arg || sscanf(arg, "%lf %lf %lf", &d, &xi, &rg) != 3 || !(d > 0) ||
-		    !(xi > 0) || !(rg >= 0)) {
-			snprintf(out, cap, "err film SPACING_NM CORR_LEN_NM RG_NM");
+		bool gs = arg && !strncmp(arg, "gisaxs ", 7);
+		if (!arg || sscanf(arg + (gs ? 7 : 0), "%lf %lf %lf", &d, &xi, &rg) != 3 ||
+		    !(d > 0) || !(xi > 0) || !(rg >= 0) || d > 1e4 || xi > 1e6 || rg > 1e3) {
+			snprintf(out, cap, "err film [gisaxs] SPACING_NM CORR_LEN_NM RG_NM");
 			return;
 		}
+		s->film.model = gs ? BL_DET_GISAXS : BL_DET_RING;
 		s->film.spacing_nm = d;
 		s->film.corr_len_nm = xi;
 		s->film.rg_nm = rg;
@@ -285,6 +288,7 @@ int main(int argc, char **argv)
 	if (tfd >= 0)
 		close(tfd), unlink(trig_path);
 	gsl_rng_free(s.rng);
+	bl_det_gs_free(s.gs);
 	free(s.mu);
 	free(s.pix);
 	free(s.enc);

@@ -119,10 +119,17 @@ static void send_end(struct det_sim *s)
 /* The expected counts for the current count_time and film (rendered once, not per frame). */
 static void ensure_mu(struct det_sim *s)
 {
-	if (!s->mu_valid) {
+	if (s->mu_valid)
+		return;
+	int rc = s->film.model == BL_DET_GISAXS && !s->gs ? bl_det_gs_new(&s->gs, &s->geom) : 0;
+	if (!rc && s->film.model == BL_DET_GISAXS)
+		rc = bl_det_render_gisaxs(s->gs, &s->geom, &s->film, s->cfg.count_time, s->mu);
+	if (rc) /* cannot happen with a valid film (checked at "film"): the ring, and say so */
+		fprintf(stderr, "bl-detector-sim: GISAXS rendering failed (%d); analytic ring\n",
+			rc);
+	if (rc || s->film.model != BL_DET_GISAXS)
 		bl_det_render(&s->geom, &s->film, s->cfg.count_time, s->mu);
-		s->mu_valid = true;
-	}
+	s->mu_valid = true;
 }
 
 static void send_image(struct det_sim *s, uint64_t series, uint64_t frame, uint64_t start_ns)
