@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "analyze_int.h"
 #include "bl_analyze.h"
 #include "bl_dstream.h"
 
@@ -20,6 +21,7 @@ struct bl_an_worker {
 	size_t pix_cap;
 	double *q, *sig, *norm, *mean, *sem;
 	struct bl_peak1d *peaks;
+	struct an_fit *fit;
 };
 
 static double now_ms(void)
@@ -62,6 +64,7 @@ void bl_an_worker_free(struct bl_an_worker *w)
 	if (!w)
 		return;
 	bl_reduce_plan_free(w->plan);
+	an_fit_free(w->fit);
 	free(w->pix);
 	free(w->scratch);
 	free(w->q);
@@ -190,6 +193,11 @@ int bl_an_frame(struct bl_an_worker *w, const char *tag_txt, size_t tag_len, con
 				     &(struct bl_peak1d_config){.nsigma = w->c.nsigma}, w->peaks,
 				     w->c.max_peaks);
 	double t3 = now_ms();
+	struct an_fit_out fo;
+	int frc = -ENOENT;
+	if (!rc && w->c.fit && g.incidence_deg > 0)
+		frc = an_fit_frame(&w->fit, &g, !w->c.up_increasing_row, w->pix, (int)type, &fo);
+	double t4 = now_ms();
 	if (rc) {
 		snprintf(err, errsz, "reduction failed (%s)", strerror(-rc));
 		cJSON_Delete(tag);
@@ -222,10 +230,34 @@ int bl_an_frame(struct bl_an_worker *w, const char *tag_txt, size_t tag_len, con
 	}
 	if (np < 0)
 		cJSON_AddNumberToObject(o, "peaks_error", np);
+	if (!frc) {
+		cJSON *fj = cJSON_AddObjectToObject(o, "fit");
+		cJSON_AddStringToObject(fj, "model",
+					"cylinders on a radial paracrystal (yoneda cut)");
+		static const char *const names[] = {"spacing_nm", "corr_len_nm", "radius_nm",
+						    "scale", "background"};
+		const double v[] = {fo.spacing_nm, fo.corr_len_nm, fo.radius_nm, fo.scale,
+				    fo.background};
+		const double e[] = {fo.spacing_err, fo.corr_len_err, fo.radius_err, fo.scale_err,
+				    fo.background_err};
+		cJSON *jn = cJSON_AddArrayToObject(fj, "names");
+		cJSON *jv = cJSON_AddArrayToObject(fj, "values");
+		cJSON *je = cJSON_AddArrayToObject(fj, "errors");
+		for (int i = 0; i < 5; i++) {
+			cJSON_AddItemToArray(jn, cJSON_CreateString(names[i]));
+			cJSON_AddItemToArray(jv, cJSON_CreateNumber(v[i]));
+			cJSON_AddItemToArray(je, cJSON_CreateNumber(isfinite(e[i]) ? e[i] : -1));
+		}
+		cJSON_AddNumberToObject(fj, "chi2_red", fo.chi2_red);
+		cJSON_AddNumberToObject(fj, "evaluations", (double)fo.nevals);
+		cJSON_AddNumberToObject(o, "orientation", fo.orientation);
+	} else if (frc != -ENOENT) {
+		cJSON_AddNumberToObject(o, "fit_error", frc);
+	}
 	out->t = (struct bl_an_timing){.decode_ms = t1 - t0,
 				       .reduce_ms = t2 - t1,
 				       .peaks_ms = t3 - t2,
-				       .fit_ms = 0,
+				       .fit_ms = t4 - t3,
 				       .total_ms = now_ms() - t0};
 	cJSON *tm = cJSON_AddObjectToObject(o, "timings_ms");
 	cJSON_AddNumberToObject(tm, "decode", out->t.decode_ms);

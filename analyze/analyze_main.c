@@ -30,22 +30,37 @@ static double now_s(void)
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: [mpirun -np N] beamloop-analyze --agent ENDPOINT [--window N] [--bins N]\n"
-		"         [--nsigma S] [--idle-exit SECONDS] [--quiet]\n"
-		"  ENDPOINT: the agent's --forward endpoint (e.g. tcp://127.0.0.1:5801)\n"
-		"  --window: frames a rank asks for ahead (4); --idle-exit: stop after that many\n"
-		"  seconds without a frame once at least one came (0: run until SIGTERM)\n");
+	fprintf(
+	    stderr,
+	    "usage: [mpirun -np N] beamloop-analyze --agent ENDPOINT [--window N] [--bins N]\n"
+	    "         [--nsigma S] [--idle-exit SECONDS] [--fit [--gi-up -row|+row]] [--quiet]\n"
+	    "  ENDPOINT: the agent's --forward endpoint (e.g. tcp://127.0.0.1:5801)\n"
+	    "  --window: frames a rank asks for ahead (4); --idle-exit: stop after that many\n"
+	    "  seconds without a frame once at least one came (0: run until SIGTERM)\n"
+	    "  --fit: fit each GISAXS frame's Yoneda cut (spacing, correlation length, radius);\n"
+	    "  --gi-up: the film's up on the detector, towards decreasing (default) or increasing "
+	    "row\n");
 }
 
 /* Per-rank figures gathered on rank 0 at the end. */
-enum { ST_FRAMES, ST_BAD, ST_BUSY_S, ST_FIRST, ST_LAST, ST_DECODE, ST_REDUCE, ST_PEAKS, ST_N };
+enum {
+	ST_FRAMES,
+	ST_BAD,
+	ST_BUSY_S,
+	ST_FIRST,
+	ST_LAST,
+	ST_DECODE,
+	ST_REDUCE,
+	ST_PEAKS,
+	ST_FIT,
+	ST_N
+};
 
 struct opts {
 	const char *agent;
 	int window, bins;
 	double nsigma, idle_exit;
-	bool quiet;
+	bool quiet, fit, up_increasing_row;
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -53,8 +68,8 @@ static int parse(int argc, char **argv, struct opts *o)
 	*o = (struct opts){.window = 4, .bins = 1000, .nsigma = 5};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "--quiet")) {
-			o->quiet = true;
+		if (!strcmp(a, "--quiet") || !strcmp(a, "--fit")) {
+			*(!strcmp(a, "--quiet") ? &o->quiet : &o->fit) = true;
 			continue;
 		}
 		if (!v)
@@ -69,6 +84,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->nsigma = atof(v);
 		else if (!strcmp(a, "--idle-exit"))
 			o->idle_exit = atof(v);
+		else if (!strcmp(a, "--gi-up") && (!strcmp(v, "+row") || !strcmp(v, "-row")))
+			o->up_increasing_row = v[0] == '+';
 		else
 			return -1;
 		i++;
@@ -101,7 +118,11 @@ static int send_result(void *s, const struct bl_an_result *r)
 static int serve(const struct opts *o, const char *who, double *st)
 {
 	struct bl_an_worker *w = NULL;
-	struct bl_an_config c = {.nbins = o->bins, .nsigma = o->nsigma, .who = who};
+	struct bl_an_config c = {.nbins = o->bins,
+				 .nsigma = o->nsigma,
+				 .who = who,
+				 .fit = o->fit,
+				 .up_increasing_row = o->up_increasing_row};
 	if (bl_an_worker_new(&w, &c))
 		return -ENOMEM;
 	void *ctx = zmq_ctx_new(), *s = zmq_socket(ctx, ZMQ_DEALER);
@@ -179,6 +200,7 @@ static int serve(const struct opts *o, const char *who, double *st)
 				st[ST_DECODE] += r.t.decode_ms;
 				st[ST_REDUCE] += r.t.reduce_ms;
 				st[ST_PEAKS] += r.t.peaks_ms;
+				st[ST_FIT] += r.t.fit_ms;
 				cJSON_free(r.json);
 			}
 			send_credit(s, 1);
@@ -219,7 +241,8 @@ int main(int argc, char **argv)
 	MPI_Gather(st, ST_N, MPI_DOUBLE, rank < 64 ? all : NULL, ST_N, MPI_DOUBLE, 0,
 		   MPI_COMM_WORLD);
 	if (!rank && !o.quiet) {
-		double frames = 0, bad = 0, first = 0, last = 0, busy = 0, red = 0, dec = 0;
+		double frames = 0, bad = 0, first = 0, last = 0, busy = 0, red = 0, dec = 0,
+		       fit = 0;
 		for (int r = 0; r < size && r < 64; r++) {
 			const double *s = all + r * ST_N;
 			frames += s[ST_FRAMES];
@@ -227,6 +250,7 @@ int main(int argc, char **argv)
 			busy += s[ST_BUSY_S];
 			red += s[ST_REDUCE];
 			dec += s[ST_DECODE];
+			fit += s[ST_FIT];
 			if (s[ST_FIRST] > 0 && (first == 0 || s[ST_FIRST] < first))
 				first = s[ST_FIRST];
 			if (s[ST_LAST] > last)
@@ -237,10 +261,10 @@ int main(int argc, char **argv)
 		double span = last > first ? last - first : 0;
 		printf("beamloop-analyze: %d ranks, %.0f frames analysed, %.0f not analysed, "
 		       "%.1f frames/s over %.2f s; per frame: decode %.2f ms, reduce %.2f ms, "
-		       "busy %.2f ms\n",
+		       "fit %.2f ms, busy %.2f ms\n",
 		       size, frames, bad, span > 0 ? frames / span : 0, span,
 		       frames ? dec / frames : 0, frames ? red / frames : 0,
-		       frames ? busy * 1e3 / frames : 0);
+		       frames ? fit / frames : 0, frames ? busy * 1e3 / frames : 0);
 	}
 	MPI_Finalize();
 	return rc ? 1 : 0;

@@ -3,6 +3,7 @@
 #ifndef BL_ANALYZE_H
 #define BL_ANALYZE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,10 @@ struct bl_an_config {
 	int max_peaks;	 /* peaks reported per frame [8] */
 	double nsigma;	 /* peak threshold [5] */
 	const char *who; /* worker name in results ("host/pid/rank") */
+	/* GISAXS fit of each frame whose geometry has an incidence angle (analyze/README.md);
+	 * UP_INCREASING_ROW: the film's up is towards increasing row (default: decreasing, as
+	 * the sim beamline's detector has it) */
+	bool fit, up_increasing_row;
 };
 
 struct bl_an_timing {
