@@ -105,6 +105,8 @@ int bl_cli_run(int argc, char **argv)
 	bool live = true;
 	int samples = 4;
 	const char *out = "beamloop-out";
+	int prints = 20;
+	unsigned long seed = 1;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--hwdb") && i + 1 < argc) {
 			file = argv[++i];
@@ -114,6 +116,10 @@ int bl_cli_run(int argc, char **argv)
 			samples = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
 			out = argv[++i];
+		} else if (!strcmp(argv[i], "--prints") && i + 1 < argc) {
+			prints = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
+			seed = strtoul(argv[++i], NULL, 10);
 		} else {
 			fprintf(stderr, "usage: beamloop run [--hwdb FILE] [--describe] [--samples "
 					"N] [--out DIR]\n");
@@ -172,7 +178,7 @@ int bl_cli_run(int argc, char **argv)
 		printf("%s\n", status ? "live check: FAILED"
 				      : "live check: all simulated devices answered");
 		if (!status && samples > 0)
-			status = bl_run_fw(db, &vbl, samples, out) ? 1 : 0;
+			status = bl_run_fw(db, &vbl, samples, out, prints, seed) ? 1 : 0;
 		bl_vbl_stop(&vbl);
 	} else if (live) {
 		printf("\n(real device endpoints: no simulators started; use --describe to skip "

@@ -26,13 +26,54 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/* The decision layer's input: every result's latency; the watched print's fitted spacing and
+ * orientation (its file is LABEL_s<series>.nxs). */
 static void on_result(void *ctx, const struct bl_agent_result *r)
 {
 	struct bl_run_agent *ra = ctx;
+	const char *base = strrchr(r->path, '/');
+	base = base ? base + 1 : r->path;
+	const cJSON *fit = cJSON_GetObjectItemCaseSensitive(r->meta, "fit");
+	const cJSON *vals = cJSON_GetObjectItemCaseSensitive(fit, "values");
+	const cJSON *errs = cJSON_GetObjectItemCaseSensitive(fit, "errors");
+	const cJSON *orient = cJSON_GetObjectItemCaseSensitive(r->meta, "orientation");
 	pthread_mutex_lock(&ra->lock);
 	if (ra->nlat < MAX_LAT && r->latency_ms >= 0)
 		ra->lat[ra->nlat++] = r->latency_ms;
+	size_t wl = strlen(ra->watch);
+	if (wl && !strncmp(base, ra->watch, wl) && !strncmp(base + wl, "_s", 2) &&
+	    cJSON_IsNumber(cJSON_GetArrayItem(vals, 0)) && cJSON_IsNumber(orient)) {
+		double e =
+		    cJSON_GetArrayItem(errs, 0) ? cJSON_GetArrayItem(errs, 0)->valuedouble : 0;
+		ra->watch_n++;
+		ra->watch_spacing += cJSON_GetArrayItem(vals, 0)->valuedouble;
+		ra->watch_spacing_err2 += e > 0 ? e * e : 0;
+		ra->watch_orient += orient->valuedouble;
+	}
 	pthread_mutex_unlock(&ra->lock);
+}
+
+void bl_run_agent_watch(struct bl_run_agent *ra, const char *label)
+{
+	pthread_mutex_lock(&ra->lock);
+	snprintf(ra->watch, sizeof(ra->watch), "%s", label);
+	ra->watch_n = 0;
+	ra->watch_spacing = ra->watch_orient = ra->watch_spacing_err2 = 0;
+	pthread_mutex_unlock(&ra->lock);
+}
+
+int bl_run_agent_watched(struct bl_run_agent *ra, double *spacing, double *spacing_err,
+			 double *orientation)
+{
+	pthread_mutex_lock(&ra->lock);
+	int n = ra->watch_n;
+	if (n) {
+		*spacing = ra->watch_spacing / n;
+		*spacing_err = sqrt(ra->watch_spacing_err2) / n;
+		*orientation = ra->watch_orient / n;
+	}
+	pthread_mutex_unlock(&ra->lock);
+	return n;
 }
 
 static void log_line(void *ctx, const char *line)
@@ -56,8 +97,8 @@ static pid_t start_analyze(struct bl_run_agent *ra, const char *endpoint)
 	if (!mpirun[0] || access(mpirun, X_OK) || access(an, X_OK))
 		return -ENOENT;
 	char *argv[] = {
-	    (char *)mpirun, "--allow-run-as-root", "--oversubscribe", "-np", "2", (char *)an,
-	    "--agent",	    (char *)endpoint,	   "--bins",	      "500", NULL};
+	    (char *)mpirun, "--allow-run-as-root", "--oversubscribe", "-np", "2",     (char *)an,
+	    "--agent",	    (char *)endpoint,	   "--bins",	      "500", "--fit", NULL};
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, ra->analyze_log, O_WRONLY | O_CREAT | O_TRUNC,
@@ -169,13 +210,14 @@ int bl_run_agent_finish(struct bl_run_agent *ra, int frames_expected)
 		? ra->lat[(ra->nlat * 99) / 100 < ra->nlat ? (ra->nlat * 99) / 100 : ra->nlat - 1]
 		: NAN;
 	printf("agent: %llu frames in %llu files (%llu tagged, %llu untagged), %llu missing, "
-	       "%llu rejected; analysed %llu, /entry/process written in %llu files; stored -> "
+	       "%llu rejected; analysed %llu (%s), /entry/process written in %llu files; stored -> "
 	       "result p50 %.1f ms, p99 %.1f ms; files in %s/ (log %s)\n",
 	       (unsigned long long)c.frames_written, (unsigned long long)c.files_closed,
 	       (unsigned long long)c.join.tagged, (unsigned long long)c.join.untagged,
 	       (unsigned long long)c.stream.missing, (unsigned long long)c.stream.rejected,
-	       (unsigned long long)c.results, (unsigned long long)c.files_analysed, p50, p99,
-	       ra->out, ra->log_path);
+	       (unsigned long long)c.results,
+	       c.results == c.frames_written ? "every frame" : "NOT every frame",
+	       (unsigned long long)c.files_analysed, p50, p99, ra->out, ra->log_path);
 	FILE *f = ra->analyze > 0 ? fopen(ra->analyze_log, "r") : NULL;
 	char line[512];
 	while (f && fgets(line, sizeof(line), f))

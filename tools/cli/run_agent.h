@@ -21,7 +21,19 @@ struct bl_run_agent {
 	pthread_mutex_t lock;
 	double *lat; /* stored -> result latencies, ms */
 	size_t nlat;
+	/* fitted results of the print whose file label is WATCH (the closed loop's decision
+	 * layer): sums over its frames */
+	char watch[64];
+	int watch_n;
+	double watch_spacing, watch_orient, watch_spacing_err2;
 };
+
+/* The closed loop watches the frames of the print labelled LABEL from now on. */
+void bl_run_agent_watch(struct bl_run_agent *ra, const char *label);
+/* Frames of the watched print fitted so far, and their mean spacing (nm), its standard error
+ * and the mean orientation order. */
+int bl_run_agent_watched(struct bl_run_agent *ra, double *spacing, double *spacing_err,
+			 double *orientation);
 
 /* Starts the agent on the hwdb's detector stream, tagging from controller FW, files in OUT_DIR,
  * and beamloop-analyze (mpirun -np 2) as its worker. 0 or a negative errno. */

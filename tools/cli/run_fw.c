@@ -1,6 +1,7 @@
 /* run_fw.c: `beamloop run`'s controller part: beamloop-fw on the virtual beamline, commanded
  * over CurveZMQ as the agent does: puck scan, sample cycles, one print, edges counted. */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 #include "barcode_proto.h"
 #include "fw_site.h"
 #include "proto/fw_client.h"
+#include "bl_bo.h"
+#include "film_morph.h"
 #include "run_agent.h"
 #include "run_live.h"
 
@@ -163,7 +166,110 @@ static int campaign(struct run_fw *r, const struct bl_hwdb *db, struct bl_vbl *v
 	return 0;
 }
 
-int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples, const char *out_dir)
+/*
+ * Campaign 2, closed-loop printing: the decision policy (Gaussian-process Bayesian optimisation,
+ * bl_bo.h) proposes a recipe within hwdb's printer limits; the controller prints it (stage mode,
+ * timed commands, 3 frames while it dries); the virtual beamline's physics gives the film its
+ * morphology (film_morph.h, with run-to-run noise, never seen by the policy) and the simulated
+ * detector renders it with the GISAXS forward model; beamloop-analyze fits every frame; the
+ * print's mean fitted spacing and orientation go back to the policy. Until the target (32 nm
+ * +- 2 %, orientation > 0.7) is met or BUDGET prints are spent.
+ */
+static int closed_loop(struct run_fw *r, const struct bl_hwdb *db, struct bl_vbl *v,
+		       struct bl_run_agent *ra, int budget, unsigned long seed)
+{
+	const struct bl_hwdb_printer *pr = &db->printer;
+	/* the heaters cannot cool below the room (22 C in the simulator): 30 C at the least */
+	double lo[3] = {pr->flow_ul_min.min, pr->coat_speed_mm_s.min,
+			pr->temperature_c.min > 30 ? pr->temperature_c.min : 30};
+	double hi[3] = {pr->flow_ul_min.max, pr->coat_speed_mm_s.max, pr->temperature_c.max};
+	struct bl_bo_config c = {
+	    .n_out = 2,
+	    .log_scale = {1, 1, 0},
+	    .target = BL_FILM_TARGET_SPACING_NM,
+	    .target_tol = BL_FILM_TARGET_TOL * BL_FILM_TARGET_SPACING_NM,
+	    .n_constraints = 1,
+	    .constraints = {{1, BL_FILM_TARGET_ORIENTATION, INFINITY}},
+	    .warp = {BL_BO_WARP_NONE, BL_BO_WARP_LOGIT},
+	    .seed = seed,
+	};
+	struct bl_bo *bo = bl_bo_new(3, lo, hi, budget, &c);
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!bo || !rng) {
+		bl_bo_free(bo);
+		gsl_rng_free(rng);
+		return -ENOMEM;
+	}
+	gsl_rng_set(rng, seed);
+	printf("\nprinting campaign: target spacing %.0f nm +- %.0f %%, orientation order > %.1f; "
+	       "budget %d prints (seed %lu)\n",
+	       BL_FILM_TARGET_SPACING_NM, 100 * BL_FILM_TARGET_TOL, BL_FILM_TARGET_ORIENTATION,
+	       budget, seed);
+	int rc = 0, reached = 0;
+	for (int i = 1; i <= budget && !rc && !reached; i++) {
+		double x[3], y[2] = {0, 0}, err = 0;
+		struct bl_bo_info info;
+		if ((rc = bl_bo_propose(bo, x, &info)))
+			break;
+		/* the world: this print's film, rendered by the detector while it dries */
+		struct bl_film_morph m;
+		struct bl_film_recipe rec = {x[0], x[1], x[2]};
+		char cmd[160], ans[128], label[32], args[1024];
+		bl_film_morph(&rec, rng, &m);
+		snprintf(cmd, sizeof(cmd), "film gisaxs %.4f %.3f %.4f", m.film.spacing_nm,
+			 m.film.corr_len_nm, m.film.rg_nm);
+		bl_vbl_ctl(v, db->detector.device, cmd, ans, sizeof(ans));
+		snprintf(label, sizeof(label), "loop-%d", i);
+		bl_run_agent_watch(ra, label);
+		double len = 4; /* mm: the beam sits 3 mm from the die here (--beam-offset-mm) */
+		snprintf(args, sizeof(args),
+			 "{\"label\": \"%s\", \"mode\": \"stage\", \"flow_ul_min\": %.3f, "
+			 "\"speed_mm_s\": %.4f, \"gap_um\": 120, \"length_mm\": %.3f, "
+			 "\"setpoint_c\": [%.2f, 40], \"prime_volume_ul\": 2, \"delays_s\": [0.2, "
+			 "0.4, 0.6], \"count_time_s\": 0.05}",
+			 label, x[0], x[1], len, x[2]);
+		if ((rc = call(r, "print", args)))
+			break;
+		cJSON *st = wait_idle(r, 600);
+		if (!st) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+		cJSON_Delete(st);
+		int n = 0;
+		for (int k = 0; k < 500 && (n = bl_run_agent_watched(ra, &y[0], &err, &y[1])) < 3;
+		     k++)
+			drain(r, 20);
+		if (!n) {
+			printf("  print %d: no fitted frame came back; not used\n", i);
+			continue;
+		}
+		bl_bo_add(bo, x, y, NULL);
+		reached = fabs(y[0] / BL_FILM_TARGET_SPACING_NM - 1) <= BL_FILM_TARGET_TOL &&
+			  y[1] > BL_FILM_TARGET_ORIENTATION;
+		printf(
+		    "  print %d/%d: flow %6.1f ul/min, speed %5.2f mm/s, %5.1f C -> spacing %.2f "
+		    "+- %.2f nm, orientation %.2f (%d frames fitted; predicted %.1f +- %.1f "
+		    "nm)%s\n",
+		    i, budget, x[0], x[1], x[2], y[0], err, y[1], n, info.mean[0], info.sd[0],
+		    reached ? "  TARGET MET" : "");
+		fflush(stdout);
+		if (reached)
+			printf("printing campaign: target reached after %d prints (budget %d); "
+			       "truth of "
+			       "that print: spacing %.2f nm, orientation %.2f\n",
+			       i, budget, m.spacing_nm, m.orientation);
+	}
+	if (!rc && !reached)
+		printf("printing campaign: target NOT reached within %d prints\n", budget);
+	bl_vbl_ctl(v, db->detector.device, "film 20 100 5", (char[128]){0}, 128);
+	bl_bo_free(bo);
+	gsl_rng_free(rng);
+	return rc ? rc : reached ? 0 : -EAGAIN;
+}
+
+int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples, const char *out_dir,
+	      int prints, unsigned long seed)
 {
 	struct run_fw r = {0};
 	static struct bl_run_agent ra;
@@ -185,8 +291,11 @@ int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples, const ch
 	bl_bc_sim_code(puck, 3, code);
 	snprintf(cmd, sizeof(cmd), "label %d 10 %s", puck, code);
 	bl_vbl_ctl(v, db->barcode.device, cmd, ans, sizeof(ans));
-	static const char *const opts[] = {"--frames", "5", "--count-time", "0.05", "--period",
-					   "0.1",      NULL};
+	/* the virtual beamline's beam sits 3 mm from the die (hwdb has no beam offset yet), so a
+	 * closed-loop print at 0.5 mm/s takes seconds, not minutes */
+	static const char *const opts[] = {"--frames", "5",   "--count-time",	  "0.05",
+					   "--period", "0.1", "--beam-offset-mm", "3",
+					   NULL};
 	r.pid = bl_fw_site_start(&r.site, BL_BINARY_DIR "/firmware/beamloop-fw", opts, ready,
 				 sizeof(ready));
 	int rc = r.pid < 0 ? (int)r.pid : 0;
@@ -205,12 +314,14 @@ int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples, const ch
 		bl_fw_client_subscribe(r.c, "edge");
 		sleep_ms(300); /* the subscriptions reach the controller */
 		rc = campaign(&r, db, v, nsamples);
+		if (!rc && agent && prints > 0 && db->printer.pump[0])
+			rc = closed_loop(&r, db, v, &ra, prints, seed);
 	}
 	bl_fw_client_close(r.c);
 	int arc =
 	    agent ? bl_run_agent_finish(&ra, r.tagged_sample + r.tagged_print + r.untagged) : 0;
 	bl_fw_site_stop(r.pid, SIGTERM);
-	if (rc)
+	if (rc && rc != -EAGAIN) /* EAGAIN: printing target missed, said above */
 		printf("controller: FAILED (%s; log in %s)\n", strerror(-rc), r.site.log);
 	else
 		printf(
