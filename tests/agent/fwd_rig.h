@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -215,6 +216,28 @@ static inline void *agent_thread(void *arg)
 	(void)arg;
 	bl_agent_run(agent, &agent_stop);
 	return NULL;
+}
+
+/* Starts the agent of CFG in a thread (exits the test when it cannot be made). */
+static pthread_t agent_th;
+static inline void agent_run_start(const struct bl_agent_config *cfg)
+{
+	char err[512];
+	if (bl_agent_new(&agent, cfg, err, sizeof(err))) {
+		fprintf(stderr, "agent: %s\n", err);
+		exit(1);
+	}
+	atomic_store(&agent_stop, false);
+	pthread_create(&agent_th, NULL, agent_thread, NULL);
+}
+
+/* Stops and frees it. */
+static inline void agent_kill(void)
+{
+	atomic_store(&agent_stop, true);
+	pthread_join(agent_th, NULL);
+	bl_agent_free(agent);
+	agent = NULL;
 }
 
 static inline struct bl_agent_counters counters(void)

@@ -8,7 +8,6 @@
 #include "bl_agent.h"
 #include "fwd_rig.h"
 
-static pthread_t agent_th;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int log_rejects;
 

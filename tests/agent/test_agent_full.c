@@ -12,7 +12,6 @@
 #include "bl_agent.h"
 #include "fwd_rig.h"
 
-static pthread_t agent_th;
 static char dir[64];
 
 static uint64_t file_rows(const char *path, char *status, size_t cap)

@@ -18,7 +18,6 @@
 
 extern char **environ;
 
-static pthread_t agent_th;
 static char out_dir[512];
 static atomic_int callbacks;
 static atomic_int callback_bins;
@@ -46,21 +45,7 @@ static void agent_start(void)
 					       .width = W,
 					       .height = H,
 					       .wavelength_A = 1.24}};
-	char err[512];
-	if (bl_agent_new(&agent, &cfg, err, sizeof(err))) {
-		fprintf(stderr, "agent: %s\n", err);
-		exit(1);
-	}
-	atomic_store(&agent_stop, false);
-	pthread_create(&agent_th, NULL, agent_thread, NULL);
-}
-
-static void agent_kill(void)
-{
-	atomic_store(&agent_stop, true);
-	pthread_join(agent_th, NULL);
-	bl_agent_free(agent);
-	agent = NULL;
+	agent_run_start(&cfg);
 }
 
 /* An analysis worker: asks with "credit N acks"; DIE_AFTER > 0: takes that many frames, never
