@@ -2,7 +2,9 @@
  * (csr), same float32 frames, geometry and corrections, same run; Pilatus 1M (no split, bbox)
  * and Eiger 4M (no split); plus beamloop alone on the detector's own integers (Pilatus int32,
  * Eiger uint16). --gpu: instead, frames/s of the CUDA path for Pilatus 1M frames streamed from
- * pinned host memory in batches (exits 0 saying so when there is no GPU).
+ * pinned host memory in batches (exits 0 saying so when there is no GPU). Then 2D caking (q x
+ * chi, 500 x 360 bins: the 32-bit bin table) of the Pilatus 1M frames, no split and bbox, beside
+ * pyFAI's integrate2d_ng (csr).
  * Usage: bench_reduce [--seconds S] [--no-peer] [--gpu]. */
 #include <math.h>
 #include <stdio.h>
@@ -163,6 +165,62 @@ static int gpu_bench(const struct bench_case *c, double secs)
 	return rc;
 }
 
+/* 2D caking: frames/s of CF (a Pilatus 1M plan config, 2D) beside pyFAI's integrate2d_ng. */
+#define NQ2D   500
+#define NCHI2D 360
+static void bench_2d(const struct bench_case *c, const float *fr, const float *dark,
+		     const float *flat, const uint8_t *mask, struct bl_reduce_config cf, int peer,
+		     double secs)
+{
+	size_t n = (size_t)c->nrows * c->ncols;
+	struct bl_reduce_geometry g = {.nrows = c->nrows,
+				       .ncols = c->ncols,
+				       .pixel_x_um = c->pixel_um,
+				       .pixel_y_um = c->pixel_um,
+				       .distance_mm = c->dist_mm,
+				       .beam_center_x_px = c->bcx,
+				       .beam_center_y_px = c->bcy,
+				       .wavelength_nm = 0.1};
+	cf.nbins = NQ2D;
+	cf.nbins_chi = NCHI2D;
+	struct bl_reduce_plan *p;
+	if (bl_reduce_plan_create(&g, &cf, &p) < 0)
+		return;
+	static double mean[NQ2D * NCHI2D], sem[NQ2D * NCHI2D], cnt[NQ2D * NCHI2D];
+	struct bl_reduce_result r = {.mean = mean, .sem = sem, .count = cnt};
+	double fps = beamloop_fps(p, fr, BL_REDUCE_F32, n * 4, &r, secs), pfps = NAN;
+	bl_reduce_plan_free(p);
+	const char *split = cf.split == BL_REDUCE_SPLIT_BBOX ? "bbox" : "no";
+	if (peer) {
+		char dir[] = "/tmp/bl_bench_reduce_XXXXXX";
+		if (mkdtemp(dir) && !dump(dir, "frames.bin", fr, n * 4 * NFRAMES) &&
+		    !dump(dir, "dark.bin", dark, n * 4) && !dump(dir, "flat.bin", flat, n * 4) &&
+		    !dump(dir, "mask.bin", mask, n)) {
+			char cmd[1024];
+			snprintf(
+			    cmd, sizeof(cmd),
+			    "MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TOP_PAD_=536870912 "
+			    "OMP_NUM_THREADS=2 /usr/bin/python3 %s/bench_reduce2d_pyfai.py %s %d "
+			    "%d %g %g %g %g %s %d %d %g",
+			    BL_BENCH_DIR, dir, c->nrows, c->ncols, c->pixel_um, c->bcx, c->bcy,
+			    c->dist_mm, split, NQ2D, NCHI2D, secs);
+			FILE *pp = popen(cmd, "r");
+			char line[256];
+			while (pp && fgets(line, sizeof(line), pp))
+				sscanf(line, "fps %lf", &pfps);
+			if (pp)
+				pclose(pp);
+		}
+		char cmd[600];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", dir);
+	}
+	printf("%-10s %-6s %12.1f %12.1f %7.2f   2D %dx%d (q x chi), pyFAI integrate2d_ng csr\n",
+	       c->name, split, fps, pfps, fps / pfps, NQ2D, NCHI2D);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	double secs = 3;
@@ -236,6 +294,7 @@ int main(int argc, char **argv)
 		struct bl_reduce_plan *p;
 		if (bl_reduce_plan_create(&g, &cf, &p) < 0)
 			return 1;
+		struct bl_reduce_config cf2d = cf;
 		static double mean[NPT], sem[NPT], sig[NPT], var[NPT], nrm[NPT], cnt[NPT];
 		struct bl_reduce_result r = {.mean = mean,
 					     .sem = sem,
@@ -266,6 +325,12 @@ int main(int argc, char **argv)
 		       c->split == BL_REDUCE_SPLIT_BBOX ? "bbox" : "no", fps, pfps, fps / pfps,
 		       nfps, c->native == BL_REDUCE_U16 ? "u16" : "i32");
 		fflush(stdout);
+		if (k == 0) { /* 2D caking on the same Pilatus 1M frames, no split and bbox */
+			cf2d.split = BL_REDUCE_SPLIT_NONE;
+			bench_2d(c, fr, dark, flat, mask, cf2d, peer, secs);
+			cf2d.split = BL_REDUCE_SPLIT_BBOX;
+			bench_2d(c, fr, dark, flat, mask, cf2d, peer, secs);
+		}
 		free(fr);
 		free(dark);
 		free(flat);

@@ -26,7 +26,9 @@ struct bl_reduce_geometry {
 	double incidence_deg;  /* grazing incidence angle (GI mapping; unused by 1D/2D) */
 };
 
-#define BL_REDUCE_MAX_BINS 65000 /* bins are stored as 16-bit per pixel */
+/* Most bins a plan holds (NBINS * NBINS_CHI). Up to 65000 a pixel's bin is stored in 16 bits
+ * (the fast path), beyond in 32 bits (2D caking, e.g. 1000 x 360). */
+#define BL_REDUCE_MAX_BINS 2000000
 
 enum bl_reduce_unit {
 	BL_REDUCE_Q_NM = 0,   /* q = 4 pi sin(theta) / lambda in nm^-1 */
@@ -54,9 +56,12 @@ struct bl_reduce_config {
 	bool mask_negative;	     /* dynamic mask: raw < 0 (Pilatus gaps -1, bad -2) */
 	double saturation;	     /* dynamic mask: raw >= saturation; 0 disables */
 	/* 2D caking (q or 2 theta, chi): NBINS_CHI > 0 azimuthal bins over [chi_min, chi_max)
-	 * degrees (both 0: -180..180), chi as bl_reduce_pixel_position's; a pixel goes to the chi
-	 * bin of its centre (no split only for now: bbox gives -ENOTSUP). Bin index = chi bin *
-	 * NBINS + radial bin, NBINS * NBINS_CHI <= BL_REDUCE_MAX_BINS. 0: 1D. */
+	 * degrees (both 0: -180..180; the upper edge is nudged up by one float32 epsilon as
+	 * pyFAI's), chi as bl_reduce_pixel_position's. Without splitting a pixel goes to the chi
+	 * bin of its centre; with bbox it is spread over its radial x chi bounding box (pyFAI's 2D
+	 * bbox: chi half-width the shorter way round to each corner, the part beyond the range
+	 * goes to the edge bin). Bin index = chi bin * NBINS + radial bin, NBINS * NBINS_CHI <=
+	 * BL_REDUCE_MAX_BINS. 0: 1D. */
 	int nbins_chi;
 	double chi_min_deg, chi_max_deg;
 };
@@ -82,8 +87,8 @@ struct bl_reduce_result {
 };
 
 /* Precomputes per-pixel positions and corrections and the bin lookup table. NBINS (times
- * NBINS_CHI) is at most BL_REDUCE_MAX_BINS (bins are stored as 16-bit per pixel). Returns 0 and
- * the plan in *OUT, -EINVAL on a bad geometry or configuration, -ENOTSUP for 2D bbox, -ENOMEM. */
+ * NBINS_CHI) is at most BL_REDUCE_MAX_BINS. Returns 0 and the plan in *OUT, -EINVAL on a bad
+ * geometry or configuration, -ENOMEM. */
 int bl_reduce_plan_create(const struct bl_reduce_geometry *g, const struct bl_reduce_config *c,
 			  struct bl_reduce_plan **out);
 void bl_reduce_plan_free(struct bl_reduce_plan *p);
@@ -113,7 +118,8 @@ struct bl_reduce_gpu;
 
 /* Uploads plan P's tables to GPU DEV (bl_kern_gpus' index) with room for BATCH frames (0: 16, at
  * most 65535) of up to 4 bytes a pixel per transfer. The plan must outlive the handle. 0, -ENODEV
- * (no CUDA in this build, or no such GPU), -EINVAL, -ENOMEM or -EIO. */
+ * (no CUDA in this build, or no such GPU), -ENOTSUP (a plan of more than 65000 bins: the GPU
+ * tables are 16-bit), -EINVAL, -ENOMEM or -EIO. */
 int bl_reduce_gpu_create(const struct bl_reduce_plan *p, int dev, int batch,
 			 struct bl_reduce_gpu **out);
 void bl_reduce_gpu_free(struct bl_reduce_gpu *g);

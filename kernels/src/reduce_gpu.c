@@ -20,6 +20,8 @@ int bl_reduce_gpu_create(const struct bl_reduce_plan *p, int dev, int batch,
 {
 	if (!p || !out || batch < 0 || batch > 65535) /* frames are the grid's y dimension */
 		return -EINVAL;
+	if (p->pixbin32)
+		return -ENOTSUP; /* the CUDA tables hold 16-bit bins */
 	struct reduce_cuda_tables t = {.npix = (long)p->nrows * p->ncols,
 				       .nbins = p->nbins,
 				       .nslot = NSLOT,

@@ -225,15 +225,27 @@ int bl_reduce_integrate1d_dtype(const struct bl_reduce_plan *p, const void *fram
 	    (dtype != BL_REDUCE_F32 && dtype != BL_REDUCE_U16 && dtype != BL_REDUCE_U32 &&
 	     dtype != BL_REDUCE_I32))
 		return -EINVAL;
+	/* 32-bit bins (2D caking beyond 65000 bins) run in reduce_wide.c, apart, so that the code
+	 * generated for these 16-bit loops stays as it was */
+	int used =
+	    p->pixbin32 ? reduce_histogram_wide(p, frame, dtype) : histogram(p, frame, dtype);
+	reduce_merge(p, used, normalization, out);
+	return 0;
+}
+
+static ALWAYS_INLINE void merge(const struct bl_reduce_plan *p, int used, int ncopy,
+				double normalization, struct bl_reduce_result *out)
+{
 	int nb = p->nbins;
-	int used = histogram(p, frame, dtype);
+	/* serial for 1D (a few thousand bins), shared out for 2D's hundreds of thousands */
+#pragma omp parallel for schedule(static) num_threads(p->nthreads) if (nb >= 16384)
 	for (int b = 0; b < nb; b++) {
 		double s = 0, v = 0, g[COLD_FIELDS] = {0};
 		for (int t = 0; t < used; t++) {
 			const double *hot = p->hist + (size_t)t * p->hist_stride;
-			const double *cold =
-			    hot + (size_t)(nb + NSLOT) * 2 * NCOPY + (size_t)b * COLD_FIELDS;
-			for (int c = 0; c < NCOPY; c++) {
+			const double *cold = hot + (size_t)(nb + NSLOT) * 2 * (size_t)ncopy +
+					     (size_t)b * COLD_FIELDS;
+			for (int c = 0; c < ncopy; c++) {
 				s += hot[(size_t)(nb + NSLOT) * 2 * c + 2 * b];
 				v += hot[(size_t)(nb + NSLOT) * 2 * c + 2 * b + 1];
 			}
@@ -242,7 +254,16 @@ int bl_reduce_integrate1d_dtype(const struct bl_reduce_plan *p, const void *fram
 		}
 		reduce_put_bin(p, b, s, v, g, normalization, out);
 	}
-	return 0;
+}
+
+/* Sums the threads' histograms per bin into OUT. */
+void reduce_merge(const struct bl_reduce_plan *p, int used, double normalization,
+		  struct bl_reduce_result *out)
+{
+	if (p->ncopy == NCOPY) /* one loop per copy count, unrolled */
+		merge(p, used, NCOPY, normalization, out);
+	else
+		merge(p, used, 1, normalization, out);
 }
 
 int bl_reduce_integrate1d(const struct bl_reduce_plan *p, const float *frame, double normalization,

@@ -2,6 +2,7 @@
 #ifndef BL_REDUCE_INTERNAL_H
 #define BL_REDUCE_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,26 +33,36 @@ struct bl_reduce_plan {
 	float lo, hi;					     /* valid raw values: lo <= v < hi */
 	/* Pixel-major table: each pixel's first bin (nbins: none) and, with bbox splitting, its
 	 * fractions in that bin and the NSLOT - 1 next (0 past its last), NSLOT floats a pixel;
-	 * entries beyond a pixel's NSLOT first bins are listed by pixel in xpix/xbin/xcoef. */
+	 * entries beyond a pixel's NSLOT first bins are listed by pixel in xpix/xbin/xcoef. Bins
+	 * are 16-bit (pixbin, xbin) up to REDUCE_BINS16 bins, else 32-bit (pixbin32, xbin32). */
 	uint16_t *pixbin;
+	uint32_t *pixbin32;
 	float *coefs;
 	int32_t *xpix;
 	uint16_t *xbin;
+	uint32_t *xbin32;
 	float *xcoef;
 	long nextra;
-	/* Per-thread histograms, hist_stride doubles apart: NCOPY copies of 2 hot fields (raw,
+	/* Per-thread histograms, hist_stride doubles apart: ncopy copies of 2 hot fields (raw,
 	 * var) per bin, then COLD_FIELDS give-backs per bin, nbins + NSLOT bins (the last ones
 	 * catch masked pixels). */
 	int nthreads;
+	int ncopy; /* copies of the hot fields: NCOPY, 1 with 32-bit bins (2D: few shared bins) */
 	size_t hist_stride;
 	double *hist;
 };
 
-enum { NCOPY = 2 }; /* copies of the hot fields per thread (see reduce_integrate.c) */
+enum { REDUCE_BINS16 = 65000 }; /* the most bins the 16-bit pixel table holds */
+enum { NCOPY = 2 };		/* copies of the hot fields per thread (see reduce_integrate.c) */
 enum { COLD_FIELDS = 5 };
 enum { NSLOT = 3 };
 /* bbox fractions stored per pixel */ /* give-backs: dark, norm, norm2, count, dropped entries
 				       */
+
+/* bl_reduce_plan_create, keeping the bin-major CSR table (indptr, indices, coef) in the plan
+ * when KEEP_CSR (the sigma clipping and the peak finder walk a bin's pixels). */
+int reduce_plan_build(const struct bl_reduce_geometry *g, const struct bl_reduce_config *c,
+		      bool keep_csr, struct bl_reduce_plan **out);
 
 /* Builds P's pixel-major table (pixbin, coefs, extras) from its CSR table and allocates the
  * per-thread histograms; N pixels. 0 or -ENOMEM. */
@@ -62,6 +73,14 @@ int reduce_pixel_major(struct bl_reduce_plan *p, size_t n);
 void reduce_put_bin(const struct bl_reduce_plan *p, int b, double s, double v,
 		    const double g[COLD_FIELDS], double normalization,
 		    struct bl_reduce_result *out);
+
+/* reduce_integrate.c's per-thread histograms for a plan with 32-bit bins (reduce_wide.c);
+ * returns how many threads ran. */
+int reduce_histogram_wide(const struct bl_reduce_plan *p, const void *fr, enum bl_reduce_dtype dt);
+
+/* Sums the first USED per-thread histograms of P per bin into OUT (reduce_integrate.c). */
+void reduce_merge(const struct bl_reduce_plan *p, int used, double normalization,
+		  struct bl_reduce_result *out);
 
 /* Converts a Fit2D geometry into FR; -EINVAL when it makes no sense. */
 int reduce_frame_init(struct reduce_frame *fr, const struct bl_reduce_geometry *g);

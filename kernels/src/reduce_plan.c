@@ -14,8 +14,8 @@
 struct pix_maps {
 	double *pos, *dpos; /* radial centre and half-width (0 without splitting), internal unit */
 	uint8_t *valid;
-	int32_t
-	    *chib; /* 2D caking: chi bin of each pixel centre, -1 outside the range; else NULL */
+	double *chi;  /* 2D caking: chi of each pixel centre (radians); NULL in 1D */
+	double *dchi; /* 2D bbox: chi half-width (pyFAI's deltaChi); NULL otherwise */
 };
 
 static double radial_of(const struct reduce_frame *fr, enum bl_reduce_unit u, const double t[3])
@@ -24,13 +24,19 @@ static double radial_of(const struct reduce_frame *fr, enum bl_reduce_unit u, co
 	return u == BL_REDUCE_Q_NM ? reduce_q(fr, tth) : tth;
 }
 
-/* Radial position of every pixel corner, rounded to float32 as pyFAI's corner_array stores it. */
-static float *corner_grid(const struct reduce_frame *fr, enum bl_reduce_unit u, int nr, int nc)
+/* Radial position (and, when CHI, chi) of every pixel corner, rounded to float32 as pyFAI's
+ * corner_array stores them. */
+static float *corner_grid(const struct reduce_frame *fr, enum bl_reduce_unit u, int nr, int nc,
+			  float **chi)
 {
-	size_t w = (size_t)nc + 1;
-	float *cg = malloc(((size_t)nr + 1) * w * sizeof(*cg));
-	if (!cg)
+	size_t w = (size_t)nc + 1, n = ((size_t)nr + 1) * w;
+	float *cg = malloc(n * sizeof(*cg));
+	float *cc = chi ? malloc(n * sizeof(*cc)) : NULL;
+	if (!cg || (chi && !cc)) {
+		free(cg);
+		free(cc);
 		return NULL;
+	}
 #pragma omp parallel for schedule(static)
 	for (int i = 0; i <= nr; i++) {
 		double p1 = i * fr->pixel1 - fr->poni1;
@@ -38,9 +44,20 @@ static float *corner_grid(const struct reduce_frame *fr, enum bl_reduce_unit u, 
 			double t[3];
 			reduce_frame_lab(fr, p1, j * fr->pixel2 - fr->poni2, t);
 			cg[(size_t)i * w + (size_t)j] = (float)radial_of(fr, u, t);
+			if (cc)
+				cc[(size_t)i * w + (size_t)j] = (float)atan2(t[0], t[1]);
 		}
 	}
+	if (chi)
+		*chi = cc;
 	return cg;
+}
+
+/* X modulo 2 pi in [0, 2 pi), as Python's % on floats. */
+static double mod2pi(double x)
+{
+	double r = fmod(x, 2.0 * M_PI);
+	return r < 0 ? r + 2.0 * M_PI : r;
 }
 
 /* Fills positions, validity and the per-pixel dark and normalization of plan P. */
@@ -49,9 +66,9 @@ static int pixel_maps(struct bl_reduce_plan *p, const struct reduce_frame *fr,
 {
 	int nr = p->nrows, nc = p->ncols;
 	size_t n = (size_t)nr * (size_t)nc;
-	float *cg = NULL;
+	float *cg = NULL, *cc = NULL;
 	if (c->split == BL_REDUCE_SPLIT_BBOX) {
-		cg = corner_grid(fr, c->unit, nr, nc);
+		cg = corner_grid(fr, c->unit, nr, nc, m->dchi ? &cc : NULL);
 		if (!cg)
 			return -ENOMEM;
 	}
@@ -66,10 +83,9 @@ static int pixel_maps(struct bl_reduce_plan *p, const struct reduce_frame *fr,
 			double tth = reduce_tth(t);
 			double pos = c->unit == BL_REDUCE_Q_NM ? reduce_q(fr, tth) : tth;
 			m->pos[k] = pos;
-			if (m->chib) {
-				double x = (atan2(t[0], t[1]) - p->chi_min) / p->chi_delta;
-				m->chib[k] = x >= 0 && x < p->nchi ? (int32_t)x : -1;
-			}
+			double chi = atan2(t[0], t[1]);
+			if (m->chi)
+				m->chi[k] = chi;
 			double d = 0;
 			if (cg) {
 				const float *a = cg + (size_t)i * w + (size_t)j;
@@ -78,6 +94,13 @@ static int pixel_maps(struct bl_reduce_plan *p, const struct reduce_frame *fr,
 					d = fmax(d, fabs(e[q] - pos));
 			}
 			m->dpos[k] = d;
+			if (cc) { /* pyFAI's calc_delta_chi: the shorter way round to each corner */
+				const float *a = cc + (size_t)i * w + (size_t)j;
+				double e[4] = {a[0], a[w], a[w + 1], a[1]}, dc = 0;
+				for (int q = 0; q < 4; q++)
+					dc = fmax(dc, fmin(mod2pi(e[q] - chi), mod2pi(chi - e[q])));
+				m->dchi[k] = dc;
+			}
 			float nf = 1.0f;
 			if (c->solid_angle) {
 				double ca =
@@ -85,7 +108,7 @@ static int pixel_maps(struct bl_reduce_plan *p, const struct reduce_frame *fr,
 				nf *= (float)(ca * ca * ca);
 			}
 			if (c->polarization) {
-				double chi = atan2(t[0], t[1]), c2 = cos(tth) * cos(tth);
+				double c2 = cos(tth) * cos(tth);
 				nf *= (float)(0.5 * (1.0 + c2 -
 						     c->polarization_factor * cos(2.0 * chi) *
 							 (1.0 - c2)));
@@ -104,6 +127,7 @@ static int pixel_maps(struct bl_reduce_plan *p, const struct reduce_frame *fr,
 	}
 	(void)n;
 	free(cg);
+	free(cc);
 	return 0;
 }
 
@@ -132,32 +156,81 @@ static void bin_range(struct bl_reduce_plan *p, const struct bl_reduce_config *c
 	p->delta = (p->pos_max - p->pos_min) / p->nq;
 }
 
-/* Calls EMIT(bin, pixel, fraction) for each bin pixel K touches (pyFAI's calc_lut_1d); in 2D
- * caking the bins of the pixel's chi row. */
-#define FOR_EACH_BIN(p, m, k, EMIT)                                                                \
-	do {                                                                                       \
-		long off_ = m->chib ? (long)m->chib[k] * p->nq : 0;                                \
-		if (off_ < 0)                                                                      \
-			break;                                                                     \
-		double f0 = (m->pos[k] - m->dpos[k] - p->pos_min) / p->delta;                      \
-		double f1 = (m->pos[k] + m->dpos[k] - p->pos_min) / p->delta;                      \
-		long b0 = (long)f0, b1 = (long)f1;                                                 \
-		if (b1 < 0 || b0 >= p->nq)                                                         \
-			break;                                                                     \
-		if (b1 > p->nq - 1)                                                                \
-			b1 = p->nq - 1;                                                            \
-		if (b0 < 0)                                                                        \
-			b0 = 0;                                                                    \
-		if (b0 == b1) {                                                                    \
-			EMIT(b0 + off_, k, 1.0f);                                                  \
-		} else {                                                                           \
-			double inv = 1.0 / (f1 - f0);                                              \
-			EMIT(b0 + off_, k, (float)(inv * ((double)(b0 + 1) - f0)));                \
-			EMIT(b1 + off_, k, (float)(inv * (f1 - (double)b1)));                      \
-			for (long b_ = b0 + 1; b_ < b1; b_++)                                      \
-				EMIT(b_ + off_, k, (float)inv);                                    \
-		}                                                                                  \
-	} while (0)
+/* A pixel's bins along one axis, pyFAI's rules (calc_lut_1d, calc_lut_2d): fractional bin
+ * positions F0, F1 of its lower and upper bounds, truncated, clipped to [0, NB). */
+struct span {
+	long b0, b1;
+	double f0, f1;
+};
+
+static bool span_of(double lo, double hi, double min, double delta, long nb, struct span *s)
+{
+	s->f0 = (lo - min) / delta;
+	s->f1 = (hi - min) / delta;
+	long b0 = (long)s->f0, b1 = (long)s->f1;
+	if (b1 < 0 || b0 >= nb)
+		return false;
+	s->b0 = b0 < 0 ? 0 : b0;
+	s->b1 = b1 > nb - 1 ? nb - 1 : b1;
+	return true;
+}
+
+/* The pixel's fraction in bin B of span S (the part of its bounding box beyond the range goes
+ * to the edge bin, as in pyFAI: this is how the chi discontinuity at +-180 degrees is met). */
+static double span_w(const struct span *s, long b)
+{
+	if (s->b0 == s->b1)
+		return 1.0;
+	double inv = 1.0 / (s->f1 - s->f0);
+	if (b == s->b0)
+		return inv * ((double)(b + 1) - s->f0);
+	if (b == s->b1)
+		return inv * (s->f1 - (double)b);
+	return inv;
+}
+
+struct csr_fill {
+	int32_t *fill; /* NULL: count entries per bin */
+};
+
+static void emit(struct bl_reduce_plan *p, struct csr_fill *cf, long b, size_t k, float c)
+{
+	if (!cf->fill) {
+		p->indptr[b + 1]++;
+		return;
+	}
+	int32_t at = p->indptr[b] + cf->fill[b]++;
+	p->indices[at] = (int32_t)k;
+	if (p->coef)
+		p->coef[at] = c;
+}
+
+/* Emits each bin pixel K touches with its fraction; in 2D caking the radial span times the chi
+ * span (bin = chi bin * nq + radial bin). Without splitting the chi bin is the centre's, and a
+ * centre outside [chi_min, chi_max) drops the pixel. */
+static void pixel_bins(struct bl_reduce_plan *p, const struct pix_maps *m, size_t k,
+		       struct csr_fill *cf)
+{
+	struct span r, a = {0, 0, 0, 0};
+	if (!span_of(m->pos[k] - m->dpos[k], m->pos[k] + m->dpos[k], p->pos_min, p->delta, p->nq,
+		     &r))
+		return;
+	if (m->chi && m->dchi) {
+		if (!span_of(m->chi[k] - m->dchi[k], m->chi[k] + m->dchi[k], p->chi_min,
+			     p->chi_delta, p->nchi, &a))
+			return;
+	} else if (m->chi) {
+		double f = (m->chi[k] - p->chi_min) / p->chi_delta;
+		if (!(f >= 0 && f < p->nchi))
+			return;
+		a.b0 = a.b1 = (long)f;
+	}
+	for (long j = a.b0; j <= a.b1; j++) {
+		double wa = span_w(&a, j);
+		for (long b = r.b0; b <= r.b1; b++)
+			emit(p, cf, j * p->nq + b, k, (float)(wa * span_w(&r, b)));
+	}
+}
 
 static int build_csr(struct bl_reduce_plan *p, const struct pix_maps *m, size_t n, bool split)
 {
@@ -165,34 +238,28 @@ static int build_csr(struct bl_reduce_plan *p, const struct pix_maps *m, size_t 
 	p->indptr = calloc((size_t)nb + 1, sizeof(*p->indptr));
 	if (!p->indptr)
 		return -ENOMEM;
-	int32_t *fill = calloc((size_t)nb, sizeof(*fill));
-	if (!fill)
-		return -ENOMEM;
-#define COUNT(b, k, c) (void)(c), p->indptr[(b) + 1]++
+	struct csr_fill cf = {NULL};
 	for (size_t k = 0; k < n; k++)
 		if (m->valid[k])
-			FOR_EACH_BIN(p, m, k, COUNT);
-	for (int b = 0; b < nb; b++)
+			pixel_bins(p, m, k, &cf);
+	for (int b = 0; b < nb; b++) {
+		if (p->indptr[b + 1] > INT32_MAX - p->indptr[b])
+			return -ENOMEM; /* more entries than a 32-bit table indexes */
 		p->indptr[b + 1] += p->indptr[b];
+	}
 	size_t nnz = (size_t)p->indptr[nb];
+	cf.fill = calloc((size_t)nb, sizeof(*cf.fill));
 	p->indices = malloc((nnz ? nnz : 1) * sizeof(*p->indices));
 	if (split)
 		p->coef = malloc((nnz ? nnz : 1) * sizeof(*p->coef));
-	if (!p->indices || (split && !p->coef)) {
-		free(fill);
+	if (!cf.fill || !p->indices || (split && !p->coef)) {
+		free(cf.fill);
 		return -ENOMEM;
 	}
-#define STORE(b, k, c)                                                                             \
-	do {                                                                                       \
-		int32_t at_ = p->indptr[b] + fill[b]++;                                            \
-		p->indices[at_] = (int32_t)(k);                                                    \
-		if (p->coef)                                                                       \
-			p->coef[at_] = (c);                                                        \
-	} while (0)
 	for (size_t k = 0; k < n; k++)
 		if (m->valid[k])
-			FOR_EACH_BIN(p, m, k, STORE);
-	free(fill);
+			pixel_bins(p, m, k, &cf);
+	free(cf.fill);
 	return 0;
 }
 
@@ -224,30 +291,39 @@ static int bin_sums(struct bl_reduce_plan *p)
 	return 0;
 }
 
-int bl_reduce_plan_create(const struct bl_reduce_geometry *g, const struct bl_reduce_config *c,
-			  struct bl_reduce_plan **out)
+/* pyFAI's calc_upper_bound: the range's upper edge nudged up by one float32 epsilon. */
+static double upper_bound(double x)
+{
+	const double eps32 = 1.0 + FLT_EPSILON;
+	return x > 0 ? x * eps32 : x / eps32;
+}
+
+int reduce_plan_build(const struct bl_reduce_geometry *g, const struct bl_reduce_config *c,
+		      bool keep_csr, struct bl_reduce_plan **out)
 {
 	*out = NULL;
 	struct reduce_frame fr;
 	if (!g || !c || reduce_frame_init(&fr, g) < 0 || c->nbins <= 0 || c->nbins_chi < 0 ||
 	    (long)c->nbins * (c->nbins_chi ? c->nbins_chi : 1) > BL_REDUCE_MAX_BINS ||
-	    (c->nbins_chi && !(c->chi_max_deg >= c->chi_min_deg)) ||
+	    (c->nbins_chi && !(c->chi_max_deg > c->chi_min_deg) &&
+	     !(c->chi_min_deg == 0 && c->chi_max_deg == 0)) ||
 	    (c->unit != BL_REDUCE_Q_NM && c->unit != BL_REDUCE_2TH_DEG) ||
 	    (c->split != BL_REDUCE_SPLIT_NONE && c->split != BL_REDUCE_SPLIT_BBOX) ||
 	    (c->polarization && !(fabs(c->polarization_factor) <= 1)) || c->saturation < 0)
 		return -EINVAL;
-	if (c->nbins_chi && c->split != BL_REDUCE_SPLIT_NONE)
-		return -ENOTSUP; /* 2D caking with bbox splitting: not yet */
 	size_t n = (size_t)g->nrows * (size_t)g->ncols;
 	if (n > INT32_MAX)
 		return -EINVAL;
 	struct bl_reduce_plan *p = calloc(1, sizeof(*p));
 	struct pix_maps m = {malloc(n * sizeof(double)), malloc(n * sizeof(double)), malloc(n),
-			     NULL};
+			     NULL, NULL};
+	bool bbox2d = c->nbins_chi && c->split == BL_REDUCE_SPLIT_BBOX;
 	int rc = -ENOMEM;
 	if (c->nbins_chi)
-		m.chib = malloc(n * sizeof(*m.chib));
-	if (!p || !m.pos || !m.dpos || !m.valid || (c->nbins_chi && !m.chib))
+		m.chi = malloc(n * sizeof(*m.chi));
+	if (bbox2d)
+		m.dchi = malloc(n * sizeof(*m.dchi));
+	if (!p || !m.pos || !m.dpos || !m.valid || (c->nbins_chi && !m.chi) || (bbox2d && !m.dchi))
 		goto out;
 	p->nrows = g->nrows;
 	p->ncols = g->ncols;
@@ -256,7 +332,9 @@ int bl_reduce_plan_create(const struct bl_reduce_geometry *g, const struct bl_re
 	p->nbins = p->nq * p->nchi;
 	bool full = c->chi_min_deg == 0 && c->chi_max_deg == 0;
 	p->chi_min = full ? -M_PI : c->chi_min_deg * M_PI / 180.0;
-	p->chi_delta = ((full ? M_PI : c->chi_max_deg * M_PI / 180.0) - p->chi_min) / p->nchi;
+	/* chi bins as pyFAI's with an azimuth_range: the upper edge one float32 epsilon above */
+	p->chi_delta =
+	    (upper_bound(full ? M_PI : c->chi_max_deg * M_PI / 180.0) - p->chi_min) / p->nchi;
 	p->unit = c->unit;
 	p->scale = c->unit == BL_REDUCE_Q_NM ? 1.0 : 180.0 / M_PI;
 	p->lo = c->mask_negative ? 0.0f : -INFINITY;
@@ -278,10 +356,12 @@ int bl_reduce_plan_create(const struct bl_reduce_geometry *g, const struct bl_re
 		goto out;
 	if ((rc = reduce_pixel_major(p, n)) < 0)
 		goto out;
-	free(p->indices); /* the kernels read the pixel-major table only */
-	free(p->coef);
-	p->indices = NULL;
-	p->coef = NULL;
+	if (!keep_csr) {
+		free(p->indices); /* the kernels read the pixel-major table only */
+		free(p->coef);
+		p->indices = NULL;
+		p->coef = NULL;
+	}
 	*out = p;
 	p = NULL;
 	rc = 0;
@@ -289,9 +369,16 @@ out:
 	free(m.pos);
 	free(m.dpos);
 	free(m.valid);
-	free(m.chib);
+	free(m.chi);
+	free(m.dchi);
 	bl_reduce_plan_free(p);
 	return rc;
+}
+
+int bl_reduce_plan_create(const struct bl_reduce_geometry *g, const struct bl_reduce_config *c,
+			  struct bl_reduce_plan **out)
+{
+	return reduce_plan_build(g, c, false, out);
 }
 
 void bl_reduce_plan_free(struct bl_reduce_plan *p)
@@ -305,9 +392,11 @@ void bl_reduce_plan_free(struct bl_reduce_plan *p)
 	free(p->norm);
 	free(p->bin_dark);
 	free(p->pixbin);
+	free(p->pixbin32);
 	free(p->coefs);
 	free(p->xpix);
 	free(p->xbin);
+	free(p->xbin32);
 	free(p->xcoef);
 	free(p->hist);
 	free(p);

@@ -45,17 +45,36 @@ static int store_extras(struct bl_reduce_plan *p, struct extra *xs, long n)
 		qsort(xs, (size_t)n, sizeof(*xs), by_pixel);
 	size_t m = n ? (size_t)n : 1;
 	p->xpix = malloc(m * sizeof(*p->xpix));
-	p->xbin = malloc(m * sizeof(*p->xbin));
+	if (p->pixbin32)
+		p->xbin32 = malloc(m * sizeof(*p->xbin32));
+	else
+		p->xbin = malloc(m * sizeof(*p->xbin));
 	p->xcoef = malloc(m * sizeof(*p->xcoef));
-	if (!p->xpix || !p->xbin || !p->xcoef)
+	if (!p->xpix || !(p->xbin || p->xbin32) || !p->xcoef)
 		return -ENOMEM;
 	for (long i = 0; i < n; i++) {
 		p->xpix[i] = xs[i].pix;
-		p->xbin[i] = (uint16_t)xs[i].bin;
+		if (p->xbin32)
+			p->xbin32[i] = (uint32_t)xs[i].bin;
+		else
+			p->xbin[i] = (uint16_t)xs[i].bin;
 		p->xcoef[i] = xs[i].coef;
 	}
 	p->nextra = n;
 	return 0;
+}
+
+static int first_bin(const struct bl_reduce_plan *p, size_t k)
+{
+	return p->pixbin32 ? (int)p->pixbin32[k] : (int)p->pixbin[k];
+}
+
+static void set_first_bin(struct bl_reduce_plan *p, size_t k, int b)
+{
+	if (p->pixbin32)
+		p->pixbin32[k] = (uint32_t)b;
+	else
+		p->pixbin[k] = (uint16_t)b;
 }
 
 /* bbox: each pixel's fractions in its NSLOT first bins, from the CSR table. Bins are visited in
@@ -72,9 +91,9 @@ static int split_slots(struct bl_reduce_plan *p, size_t n)
 	for (int b = 0; b < nb && rc == 0; b++) {
 		for (int32_t j = p->indptr[b]; j < p->indptr[b + 1] && rc == 0; j++) {
 			int32_t k = p->indices[j];
-			if (p->pixbin[k] == nb)
-				p->pixbin[k] = (uint16_t)b;
-			int s = b - p->pixbin[k];
+			if (first_bin(p, k) == nb)
+				set_first_bin(p, k, b);
+			int s = b - first_bin(p, k);
 			if (s < NSLOT)
 				p->coefs[(size_t)k * NSLOT + (size_t)s] = p->coef[j];
 			else
@@ -98,17 +117,22 @@ int reduce_pixel_major(struct bl_reduce_plan *p, size_t n)
 #else
 	p->nthreads = 1;
 #endif
-	p->hist_stride = ((size_t)(nb + NSLOT) * (2 * NCOPY + COLD_FIELDS) + 7) & ~(size_t)7;
+	p->ncopy = nb > REDUCE_BINS16 ? 1 : NCOPY;
+	p->hist_stride =
+	    ((size_t)(nb + NSLOT) * (2 * (size_t)p->ncopy + COLD_FIELDS) + 7) & ~(size_t)7;
 	p->hist = aligned_alloc(64, (size_t)p->nthreads * p->hist_stride * sizeof(double));
-	p->pixbin = malloc(n * sizeof(*p->pixbin));
-	if (!p->pixbin || !p->hist)
+	if (nb > REDUCE_BINS16) /* 2D caking with many bins: 32-bit bins per pixel */
+		p->pixbin32 = malloc(n * sizeof(*p->pixbin32));
+	else
+		p->pixbin = malloc(n * sizeof(*p->pixbin));
+	if (!(p->pixbin || p->pixbin32) || !p->hist)
 		return -ENOMEM;
 	for (size_t k = 0; k < n; k++)
-		p->pixbin[k] = (uint16_t)nb;
+		set_first_bin(p, k, nb);
 	if (p->coef)
 		return split_slots(p, n);
 	for (int b = 0; b < nb; b++)
 		for (int32_t j = p->indptr[b]; j < p->indptr[b + 1]; j++)
-			p->pixbin[p->indices[j]] = (uint16_t)b;
+			set_first_bin(p, (size_t)p->indices[j], b);
 	return 0;
 }
