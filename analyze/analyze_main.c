@@ -242,7 +242,7 @@ int main(int argc, char **argv)
 		   MPI_COMM_WORLD);
 	if (!rank && !o.quiet) {
 		double frames = 0, bad = 0, first = 0, last = 0, busy = 0, red = 0, dec = 0,
-		       fit = 0;
+		       fit = 0, pk = 0;
 		for (int r = 0; r < size && r < 64; r++) {
 			const double *s = all + r * ST_N;
 			frames += s[ST_FRAMES];
@@ -251,6 +251,7 @@ int main(int argc, char **argv)
 			red += s[ST_REDUCE];
 			dec += s[ST_DECODE];
 			fit += s[ST_FIT];
+			pk += s[ST_PEAKS];
 			if (s[ST_FIRST] > 0 && (first == 0 || s[ST_FIRST] < first))
 				first = s[ST_FIRST];
 			if (s[ST_LAST] > last)
@@ -261,10 +262,11 @@ int main(int argc, char **argv)
 		double span = last > first ? last - first : 0;
 		printf("beamloop-analyze: %d ranks, %.0f frames analysed, %.0f not analysed, "
 		       "%.1f frames/s over %.2f s; per frame: decode %.2f ms, reduce %.2f ms, "
-		       "fit %.2f ms, busy %.2f ms\n",
+		       "peaks %.2f ms, fit %.2f ms, busy %.2f ms\n",
 		       size, frames, bad, span > 0 ? frames / span : 0, span,
 		       frames ? dec / frames : 0, frames ? red / frames : 0,
-		       frames ? fit / frames : 0, frames ? busy * 1e3 / frames : 0);
+		       frames ? pk / frames : 0, frames ? fit / frames : 0,
+		       frames ? busy * 1e3 / frames : 0);
 	}
 	MPI_Finalize();
 	return rc ? 1 : 0;
