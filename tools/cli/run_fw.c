@@ -12,6 +12,8 @@
 #include "barcode_proto.h"
 #include "fw_site.h"
 #include "proto/fw_client.h"
+#include <gsl/gsl_rng.h>
+
 #include "bl_bo.h"
 #include "film_morph.h"
 #include "run_agent.h"
@@ -107,7 +109,27 @@ static int call(struct run_fw *r, const char *cmd, const char *args)
 	return rc;
 }
 
-static int campaign(struct run_fw *r, const struct bl_hwdb *db, struct bl_vbl *v, int nsamples)
+/* The film of sample I of the virtual beamline's pucks: a recipe drawn for it (as if printed
+ * earlier), its noise-free morphology. */
+static void sample_film(int i, struct bl_film_morph *m)
+{
+	gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(g, 1000u + (unsigned long)i);
+	struct bl_film_recipe rec = {5 * pow(40, gsl_rng_uniform(g)),
+				     0.5 * pow(20, gsl_rng_uniform(g)),
+				     40 + 90 * gsl_rng_uniform(g)};
+	gsl_rng_free(g);
+	bl_film_morph(&rec, NULL, m);
+}
+
+/*
+ * Campaign 1: the puck is scanned (unreadable and mislabelled samples are never mounted), then
+ * each good sample is measured in turn; with the agent, the virtual beamline puts that sample's
+ * film under the beam (GISAXS frames from the forward model) and the sample's fitted spacing and
+ * orientation are shown beside the truth.
+ */
+static int campaign(struct run_fw *r, const struct bl_hwdb *db, struct bl_vbl *v, int nsamples,
+		    struct bl_run_agent *ra)
 {
 	int puck = db->robot.pucks[0].id;
 	char args[1024];
@@ -119,23 +141,52 @@ static int campaign(struct run_fw *r, const struct bl_hwdb *db, struct bl_vbl *v
 	cJSON *st = wait_idle(r, 300);
 	if (!st)
 		return -ETIMEDOUT;
-	int queued = 0;
+	int good[64], ngood = 0;
+	char codes[64][32];
 	const cJSON *p;
 	int i = 0;
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(st, "positions"))
 	{
 		const char *scan = str(p, "scan");
-		if (strcmp(scan, "ok"))
+		if (strcmp(scan, "ok")) {
 			printf("  slot %d (%s): %s, never mounted\n", num(p, "slot"),
 			       str(p, "barcode"), scan);
-		else if (queued < nsamples) {
-			snprintf(args, sizeof(args), "{\"sample\": %d}", i);
-			queued += call(r, "queue", args) == 0;
+		} else if (ngood < nsamples && ngood < 64) {
+			snprintf(codes[ngood], sizeof(codes[ngood]), "%s", str(p, "barcode"));
+			good[ngood++] = i;
 		}
 		i++;
 	}
 	cJSON_Delete(st);
-	printf("  %d samples queued\n", queued);
+	printf("  %d samples to measure, one after the other\n", ngood);
+	for (int k = 0; k < ngood; k++) {
+		struct bl_film_morph m;
+		char cmd[160], ans[128];
+		if (ra) {
+			sample_film(good[k], &m);
+			snprintf(cmd, sizeof(cmd), "film gisaxs %.4f %.3f %.4f", m.film.spacing_nm,
+				 m.film.corr_len_nm, m.film.rg_nm);
+			bl_vbl_ctl(v, db->detector.device, cmd, ans, sizeof(ans));
+			bl_run_agent_watch(ra, codes[k]);
+		}
+		snprintf(args, sizeof(args), "{\"sample\": %d}", good[k]);
+		if (call(r, "queue", args))
+			continue;
+		if (!(st = wait_idle(r, 600)))
+			return -ETIMEDOUT;
+		cJSON_Delete(st);
+		double d = 0, de = 0, o = 0;
+		int n = 0;
+		for (int t = 0; ra && t < 500 && (n = bl_run_agent_watched(ra, &d, &de, &o)) < 5;
+		     t++)
+			drain(r, 20);
+		if (n)
+			printf("  sample %d (%s): fitted spacing %.2f +- %.2f nm, orientation %.2f "
+			       "from %d frames (truth %.2f nm, %.2f)\n",
+			       good[k], codes[k], d, de, o, n, m.spacing_nm, m.orientation);
+	}
+	if (ra)
+		bl_vbl_ctl(v, db->detector.device, "film 20 100 5", (char[128]){0}, 128);
 	if (!(st = wait_idle(r, 600)))
 		return -ETIMEDOUT;
 	const cJSON *k = cJSON_GetObjectItemCaseSensitive(st, "counters");
@@ -143,7 +194,6 @@ static int campaign(struct run_fw *r, const struct bl_hwdb *db, struct bl_vbl *v
 	r->quarantined = num(k, "quarantined");
 	r->mismatched = num(k, "mismatched");
 	cJSON_Delete(st);
-	(void)v;
 	char sp[64] = "";
 	for (size_t h = 0; h < db->printer.nheaters; h++)
 		snprintf(sp + strlen(sp), sizeof(sp) - strlen(sp), "%s%d", h ? ", " : "",
@@ -313,7 +363,7 @@ int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples, const ch
 		bl_fw_client_subscribe(r.c, "note");
 		bl_fw_client_subscribe(r.c, "edge");
 		sleep_ms(300); /* the subscriptions reach the controller */
-		rc = campaign(&r, db, v, nsamples);
+		rc = campaign(&r, db, v, nsamples, agent ? &ra : NULL);
 		if (!rc && agent && prints > 0 && db->printer.pump[0])
 			rc = closed_loop(&r, db, v, &ra, prints, seed);
 	}
