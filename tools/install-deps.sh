@@ -22,6 +22,8 @@ PKGS=(
   python3-h5py python3-silx
   # peer for the reduction kernels' accuracy tests and benchmark (pyFAI)
   python3-pyfai
+  # the main job's report folder (PNG plots from the NeXus files)
+  python3-matplotlib
   # peer for the GISAXS forward model's accuracy tests and benchmark (BornAgain)
   python3-bornagain
   # peer baseline for the controller loop benchmark (cyclictest)

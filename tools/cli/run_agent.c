@@ -49,6 +49,9 @@ static void on_result(void *ctx, const struct bl_agent_result *r)
 		ra->watch_spacing += cJSON_GetArrayItem(vals, 0)->valuedouble;
 		ra->watch_spacing_err2 += e > 0 ? e * e : 0;
 		ra->watch_orient += orient->valuedouble;
+		const cJSON *xi = cJSON_GetArrayItem(vals, 1), *rad = cJSON_GetArrayItem(vals, 2);
+		ra->watch_xi += cJSON_IsNumber(xi) ? xi->valuedouble : 0;
+		ra->watch_radius += cJSON_IsNumber(rad) ? rad->valuedouble : 0;
 	}
 	pthread_mutex_unlock(&ra->lock);
 }
@@ -59,6 +62,15 @@ void bl_run_agent_watch(struct bl_run_agent *ra, const char *label)
 	snprintf(ra->watch, sizeof(ra->watch), "%s", label);
 	ra->watch_n = 0;
 	ra->watch_spacing = ra->watch_orient = ra->watch_spacing_err2 = 0;
+	ra->watch_xi = ra->watch_radius = 0;
+	pthread_mutex_unlock(&ra->lock);
+}
+
+void bl_run_agent_watched_shape(struct bl_run_agent *ra, double *corr_len, double *radius)
+{
+	pthread_mutex_lock(&ra->lock);
+	*corr_len = ra->watch_n ? ra->watch_xi / ra->watch_n : 0;
+	*radius = ra->watch_n ? ra->watch_radius / ra->watch_n : 0;
 	pthread_mutex_unlock(&ra->lock);
 }
 

@@ -25,7 +25,7 @@ struct bl_run_agent {
 	 * layer): sums over its frames */
 	char watch[64];
 	int watch_n;
-	double watch_spacing, watch_orient, watch_spacing_err2;
+	double watch_spacing, watch_orient, watch_spacing_err2, watch_xi, watch_radius;
 };
 
 /* The closed loop watches the frames of the print labelled LABEL from now on. */
@@ -34,6 +34,8 @@ void bl_run_agent_watch(struct bl_run_agent *ra, const char *label);
  * and the mean orientation order. */
 int bl_run_agent_watched(struct bl_run_agent *ra, double *spacing, double *spacing_err,
 			 double *orientation);
+/* The watched print's mean fitted correlation length and radius (nm). */
+void bl_run_agent_watched_shape(struct bl_run_agent *ra, double *corr_len, double *radius);
 
 /* Starts the agent on the hwdb's detector stream, tagging from controller FW, files in OUT_DIR,
  * and beamloop-analyze (mpirun -np 2) as its worker. 0 or a negative errno. */

@@ -1,6 +1,7 @@
 /* run_fw.c: `beamloop run`'s controller part: beamloop-fw on the virtual beamline, commanded
  * over CurveZMQ as the agent does: puck scan, sample cycles, one print, edges counted. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@ struct run_fw {
 	struct bl_fw_client *c;
 	int tagged_sample, tagged_print, untagged, missing;
 	int measured, quarantined, mismatched;
+	FILE *log; /* OUT/campaign.jsonl: one line per sample and per print (the report reads it) */
+	const char *out;
 };
 
 static void sleep_ms(int ms)
@@ -184,6 +187,13 @@ static int campaign(struct run_fw *r, const struct bl_hwdb *db, struct bl_vbl *v
 			printf("  sample %d (%s): fitted spacing %.2f +- %.2f nm, orientation %.2f "
 			       "from %d frames (truth %.2f nm, %.2f)\n",
 			       good[k], codes[k], d, de, o, n, m.spacing_nm, m.orientation);
+		if (n && r->log)
+			fprintf(r->log,
+				"{\"kind\": \"sample\", \"sample\": %d, \"barcode\": \"%s\", "
+				"\"spacing\": %.4f, \"spacing_err\": %.4f, \"orientation\": %.4f, "
+				"\"frames\": %d, \"truth_spacing\": %.4f, \"truth_orientation\": "
+				"%.4f}\n",
+				good[k], codes[k], d, de, o, n, m.spacing_nm, m.orientation);
 	}
 	if (ra)
 		bl_vbl_ctl(v, db->detector.device, "film 20 100 5", (char[128]){0}, 128);
@@ -214,6 +224,57 @@ static int campaign(struct run_fw *r, const struct bl_hwdb *db, struct bl_vbl *v
 	}
 	drain(r, 700); /* the last edge records */
 	return 0;
+}
+
+/* The fitted model of the watched print LABEL rendered on the detector (the forward model the
+ * fit used, cylinders on a radial paracrystal, via the simulated detector's renderer), as
+ * OUT/model.f32 (height x width float32, expected counts of a 0.05 s frame) and model.json. */
+static void save_model(const char *out, const struct bl_hwdb *db, struct bl_run_agent *ra,
+		       const char *label)
+{
+	const struct bl_hwdb_device *dev = bl_hwdb_device(db, db->detector.device);
+	if (!dev || !dev->model)
+		return;
+	const struct bl_hwdb_detector_model *dm = &dev->model->detector;
+	const struct bl_hwdb_geometry *g = &db->detector;
+	struct bl_det_geom geo = {.width = dm->width,
+				  .height = dm->height,
+				  .pixel_mm = dm->pixel_x_um * 1e-3,
+				  .beam_x = g->beam_center_x_px,
+				  .beam_y = g->beam_center_y_px,
+				  .distance_mm = g->distance_mm,
+				  .wavelength_nm = g->wavelength_nm,
+				  .incidence_deg = g->incidence_deg};
+	double d = 0, de = 0, o = 0, xi = 0, rad = 0;
+	if (!bl_run_agent_watched(ra, &d, &de, &o))
+		return;
+	bl_run_agent_watched_shape(ra, &xi, &rad);
+	struct bl_det_film f = bl_det_film_default();
+	f.spacing_nm = d, f.corr_len_nm = xi, f.rg_nm = rad * sqrt(7.0 / 12.0);
+	f.model = BL_DET_GISAXS;
+	size_t n = (size_t)geo.width * (size_t)geo.height;
+	float *mu = malloc(n * sizeof(float));
+	struct bl_det_gs *gs = NULL;
+	char path[PATH_MAX];
+	if (mu && !bl_det_gs_new(&gs, &geo) && !bl_det_render_gisaxs(gs, &geo, &f, 0.05, mu)) {
+		snprintf(path, sizeof(path), "%s/model.f32", out);
+		FILE *fp = fopen(path, "wb");
+		if (fp) {
+			fwrite(mu, sizeof(float), n, fp);
+			fclose(fp);
+		}
+		snprintf(path, sizeof(path), "%s/model.json", out);
+		if ((fp = fopen(path, "w"))) {
+			fprintf(fp,
+				"{\"label\": \"%s\", \"width\": %d, \"height\": %d, "
+				"\"spacing_nm\": %.4f, \"corr_len_nm\": %.3f, \"radius_nm\": "
+				"%.4f, \"count_time_s\": 0.05}\n",
+				label, geo.width, geo.height, d, xi, rad);
+			fclose(fp);
+		}
+	}
+	bl_det_gs_free(gs);
+	free(mu);
 }
 
 /*
@@ -304,6 +365,22 @@ static int closed_loop(struct run_fw *r, const struct bl_hwdb *db, struct bl_vbl
 		    i, budget, x[0], x[1], x[2], y[0], err, y[1], n, info.mean[0], info.sd[0],
 		    reached ? "  TARGET MET" : "");
 		fflush(stdout);
+		if (r->log)
+			fprintf(
+			    r->log,
+			    "{\"kind\": \"print\", \"print\": %d, \"label\": \"%s\", "
+			    "\"flow_ul_min\": "
+			    "%.4f, \"speed_mm_s\": %.5f, \"temp_c\": %.3f, \"spacing\": %.4f, "
+			    "\"spacing_err\": %.4f, \"orientation\": %.4f, \"pred_spacing\": %.4f, "
+			    "\"pred_spacing_sd\": %.4f, \"pred_orientation\": %.4f, "
+			    "\"pred_orientation_sd\": %.4f, \"from_design\": %d, "
+			    "\"truth_spacing\": %.4f, \"truth_orientation\": %.4f, \"reached\": "
+			    "%d}\n",
+			    i, label, x[0], x[1], x[2], y[0], err, y[1], info.mean[0], info.sd[0],
+			    info.mean[1], info.sd[1], info.from_design, m.spacing_nm, m.orientation,
+			    reached);
+		if (reached && r->out)
+			save_model(r->out, db, ra, label);
 		if (reached)
 			printf("printing campaign: target reached after %d prints (budget %d); "
 			       "truth of "
@@ -356,8 +433,14 @@ int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples, const ch
 						 .secret_key = r.site.ag_sec};
 		rc = bl_fw_client_open(&r.c, &cc);
 		/* the data path: the agent tags frames with the same key the campaign uses */
-		if (!rc && out_dir && !(rc = bl_run_agent_start(&ra, db, out_dir, &cc)))
+		if (!rc && out_dir && !(rc = bl_run_agent_start(&ra, db, out_dir, &cc))) {
 			agent = true;
+			char lp[PATH_MAX];
+			snprintf(lp, sizeof(lp), "%s/campaign.jsonl", out_dir);
+			r.out = out_dir;
+			if ((r.log = fopen(lp, "w")))
+				setvbuf(r.log, NULL, _IOLBF, 0);
+		}
 	}
 	if (!rc) {
 		bl_fw_client_subscribe(r.c, "note");
@@ -368,6 +451,8 @@ int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples, const ch
 			rc = closed_loop(&r, db, v, &ra, prints, seed);
 	}
 	bl_fw_client_close(r.c);
+	if (r.log)
+		fclose(r.log);
 	int arc =
 	    agent ? bl_run_agent_finish(&ra, r.tagged_sample + r.tagged_print + r.untagged) : 0;
 	bl_fw_site_stop(r.pid, SIGTERM);
@@ -380,6 +465,14 @@ int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples, const ch
 		    "the printer state, %d untagged, %d missing\n",
 		    r.measured, r.quarantined, r.mismatched, r.tagged_sample, r.tagged_print,
 		    r.untagged, r.missing);
+	if (agent && !arc) { /* the report folder (tools/report/report.py, python3-matplotlib) */
+		char rep[PATH_MAX + 256];
+		setenv("HDF5_PLUGIN_PATH", BL_BSHUF_PLUGIN_DIR, 0);
+		snprintf(rep, sizeof(rep), "/usr/bin/python3 '%s/tools/report/report.py' '%s'",
+			 BL_SOURCE_DIR, out_dir);
+		if (system(rep))
+			printf("report: FAILED (%s)\n", rep);
+	}
 	if (!rc && bl_fw_site_remove(&r.site))
 		fprintf(stderr, "beamloop: could not remove %s\n", r.site.dir);
 	return rc ? rc : arc;
