@@ -103,7 +103,7 @@ int bl_cli_run(int argc, char **argv)
 {
 	const char *file = bl_cli_default_hwdb();
 	bool live = true;
-	int samples = 4;
+	int samples = 1000; /* every good sample of every puck */
 	const char *out = "beamloop-out";
 	int prints = 20;
 	unsigned long seed = 1;

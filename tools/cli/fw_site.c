@@ -57,6 +57,26 @@ int bl_fw_site_create(struct bl_fw_site *s, const char *prefix, const char *hwdb
 	return 0;
 }
 
+int bl_fw_site_inventory(struct bl_fw_site *s, const int *pucks, const int *nslots, int n,
+			 char *err, size_t cap)
+{
+	FILE *f = fopen(s->inv, "w");
+	if (!f) {
+		snprintf(err, cap, "%s: %s", s->inv, strerror(errno));
+		return -errno;
+	}
+	fprintf(f, "[\n");
+	for (int p = 0; p < n; p++)
+		for (int i = 1; i <= nslots[p]; i++) {
+			char code[16];
+			bl_bc_sim_code(pucks[p], i, code);
+			fprintf(f, "  {\"puck\": %d, \"slot\": %d, \"barcode\": \"%s\"}%s\n",
+				pucks[p], i, code, p == n - 1 && i == nslots[p] ? "" : ",");
+		}
+	fprintf(f, "]\n");
+	return fclose(f) ? -EIO : 0;
+}
+
 pid_t bl_fw_site_start(const struct bl_fw_site *s, const char *fw_path, const char *const *extra,
 		       char *ready, size_t cap)
 {

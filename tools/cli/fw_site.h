@@ -24,6 +24,11 @@ struct bl_fw_site {
 int bl_fw_site_create(struct bl_fw_site *s, const char *prefix, const char *hwdb, int puck,
 		      int nslots, char *err, size_t cap);
 
+/* Rewrites the site's inventory for N pucks (ids PUCKS, NSLOTS slots each), labelled as the
+ * barcode simulator labels them. 0 or a negative errno (ERR says). */
+int bl_fw_site_inventory(struct bl_fw_site *s, const int *pucks, const int *nslots, int n,
+			 char *err, size_t cap);
+
 /*
  * Starts the controller at fw_path for the site: hwdb, inventory, journal, keys and allow-list,
  * then `extra` (NULL-terminated, may be NULL); its standard error goes to the site's fw.log.

@@ -136,14 +136,22 @@ static int campaign(struct run_fw *r, const struct bl_hwdb *db, struct bl_vbl *v
 {
 	int puck = db->robot.pucks[0].id;
 	char args[1024];
-	snprintf(args, sizeof(args), "{\"puck\": %d}", puck);
-	printf("  scanning puck %d (slot 5 unreadable, slot 10 carries another sample's label)\n",
-	       puck);
-	if (call(r, "scan", args))
-		return -EIO;
-	cJSON *st = wait_idle(r, 300);
-	if (!st)
-		return -ETIMEDOUT;
+	cJSON *st = NULL;
+	for (size_t pi = 0; pi < db->robot.npucks; pi++) {
+		int id = db->robot.pucks[pi].id;
+		snprintf(args, sizeof(args), "{\"puck\": %d}", id);
+		if (id == puck)
+			printf("  scanning puck %d (slot 5 unreadable, slot 10 carries another "
+			       "sample's label)\n",
+			       id);
+		else
+			printf("  scanning puck %d\n", id);
+		if (call(r, "scan", args))
+			return -EIO;
+		cJSON_Delete(st);
+		if (!(st = wait_idle(r, 300)))
+			return -ETIMEDOUT;
+	}
 	int good[64], ngood = 0;
 	char codes[64][32];
 	const cJSON *p;
@@ -406,8 +414,13 @@ int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples, const ch
 	if (!db->robot.npucks)
 		return -EINVAL;
 	const struct bl_hwdb_puck *pk = &db->robot.pucks[0];
+	int ids[8], slots[8], np = db->robot.npucks < 8 ? (int)db->robot.npucks : 8;
+	for (int k = 0; k < np; k++)
+		ids[k] = db->robot.pucks[k].id, slots[k] = (int)db->robot.pucks[k].nslots;
+	/* every puck of the beamline is loaded, each sample in the inventory */
 	if (bl_fw_site_create(&r.site, "beamloop-run", db->file, pk->id, (int)pk->nslots, err,
-			      sizeof(err))) {
+			      sizeof(err)) ||
+	    bl_fw_site_inventory(&r.site, ids, slots, np, err, sizeof(err))) {
 		fprintf(stderr, "beamloop: %s\n", err);
 		return -EIO;
 	}
@@ -468,6 +481,7 @@ int bl_run_fw(const struct bl_hwdb *db, struct bl_vbl *v, int nsamples, const ch
 	if (agent && !arc) { /* the report folder (tools/report/report.py, python3-matplotlib) */
 		char rep[PATH_MAX + 256];
 		setenv("HDF5_PLUGIN_PATH", BL_BSHUF_PLUGIN_DIR, 0);
+		fflush(stdout); /* the report's line comes after ours */
 		snprintf(rep, sizeof(rep), "/usr/bin/python3 '%s/tools/report/report.py' '%s'",
 			 BL_SOURCE_DIR, out_dir);
 		if (system(rep))
