@@ -18,6 +18,7 @@
 #include "bl_bo.h"
 #include "film_morph.h"
 #include "run_agent.h"
+#include "run_db.h"
 #include "run_live.h"
 
 struct run_fw {
@@ -154,6 +155,9 @@ static int campaign(struct run_fw *r, const struct bl_hwdb *db, struct bl_vbl *v
 	}
 	int good[64], ngood = 0;
 	char codes[64][32];
+	double fit_d[64], fit_o[64];
+	for (int k = 0; k < 64; k++)
+		fit_d[k] = fit_o[k] = NAN;
 	const cJSON *p;
 	int i = 0;
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(st, "positions"))
@@ -195,6 +199,8 @@ static int campaign(struct run_fw *r, const struct bl_hwdb *db, struct bl_vbl *v
 			printf("  sample %d (%s): fitted spacing %.2f +- %.2f nm, orientation %.2f "
 			       "from %d frames (truth %.2f nm, %.2f)\n",
 			       good[k], codes[k], d, de, o, n, m.spacing_nm, m.orientation);
+		if (n && good[k] < 64)
+			fit_d[good[k]] = d, fit_o[good[k]] = o;
 		if (n && r->log)
 			fprintf(r->log,
 				"{\"kind\": \"sample\", \"sample\": %d, \"barcode\": \"%s\", "
@@ -207,6 +213,11 @@ static int campaign(struct run_fw *r, const struct bl_hwdb *db, struct bl_vbl *v
 		bl_vbl_ctl(v, db->detector.device, "film 20 100 5", (char[128]){0}, 128);
 	if (!(st = wait_idle(r, 600)))
 		return -ETIMEDOUT;
+	struct bl_run_db_counts dc;
+	if (r->out && !bl_run_db_outcomes(r->out, st, fit_d, fit_o, 64, &dc))
+		printf("  run database: %d samples listed: %d measured, %d quarantined, %d "
+		       "mismatched, %d faulted (table sample_outcomes)\n",
+		       dc.listed, dc.done, dc.quarantined, dc.mismatch, dc.fault);
 	const cJSON *k = cJSON_GetObjectItemCaseSensitive(st, "counters");
 	r->measured = num(k, "measured");
 	r->quarantined = num(k, "quarantined");

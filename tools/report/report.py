@@ -148,7 +148,21 @@ def main():
         con = sqlite3.connect(db)
         rows = con.execute("SELECT r.kind, r.label, r.status, f.frames, f.untagged, f.path FROM "
                            "files f JOIN runs r ON f.run_id = r.id ORDER BY f.id").fetchall()
+        try:
+            outcomes = con.execute("SELECT sample, puck, slot, barcode, outcome, location, "
+                                   "measured, spacing_nm, orientation FROM sample_outcomes "
+                                   "ORDER BY sample").fetchall()
+        except sqlite3.OperationalError:
+            outcomes = []
         con.close()
+        if outcomes:
+            md += ["## Samples and their outcomes (index.sqlite, sample_outcomes)", "",
+                   "| sample | puck | slot | barcode | outcome | where | measured | spacing (nm) "
+                   "| orientation |", "|--:|--:|--:|---|---|---|--:|--:|--:|"]
+            md += [f"| {a} | {b} | {c} | {d} | {e} | {f} | {g} | "
+                   f"{'' if h is None else f'{h:.2f}'} | {'' if i is None else f'{i:.2f}'} |"
+                   for a, b, c, d, e, f, g, h, i in outcomes]
+            md.append("")
         md += ["## Runs (index.sqlite)", "", "| kind | label | status | frames | untagged | file |",
                "|---|---|---|--:|--:|---|"]
         md += [f"| {k} | {lab} | {st} | {fr} | {un} | {os.path.relpath(p, out)} |"
