@@ -46,7 +46,7 @@ struct det_sim {
 	void *pix;
 	uint8_t *enc;
 	size_t enc_cap;
-	bool mu_valid; /* mu matches count_time and the film */
+	bool mu_valid;	      /* mu matches count_time and the film */
 	struct bl_det_gs *gs; /* the GISAXS renderer's plan (film model BL_DET_GISAXS), made once */
 	/* the series */
 	uint64_t series;	   /* id of the last arm */

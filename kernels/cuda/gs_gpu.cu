@@ -58,8 +58,7 @@ extern "C" void gs_cuda_close(gs_cuda *c)
 	free(c);
 }
 
-extern "C" int gs_cuda_eval(gs_cuda *c, const gs_model *m, gs_c kzi, gs_c ri, gs_c ti,
-			    double *out)
+extern "C" int gs_cuda_eval(gs_cuda *c, const gs_model *m, gs_c kzi, gs_c ri, gs_c ti, double *out)
 {
 	if (cudaSetDevice(c->dev) != cudaSuccess ||
 	    cudaMemcpyToSymbol(c_model, m, sizeof(*m)) != cudaSuccess)

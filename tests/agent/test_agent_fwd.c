@@ -114,7 +114,8 @@ int main(int argc, char **argv)
 	check_got(1, 20);
 
 	/* (b) a slow worker: ingest does not wait for it, frames wait on disk */
-	wk.delay_ms = 100; /* 3 s for the series: ingest is done long before, even on a loaded machine */
+	wk.delay_ms =
+	    100; /* 3 s for the series: ingest is done long before, even on a loaded machine */
 	wk.window = 2;
 	send_series(2, 0, 30, true, true);
 	WAIT_FOR(counters().files_closed == 2);

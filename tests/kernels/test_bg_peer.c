@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "peer_io.h"
 #include "bl_bg.h"
 
 #define NPT 1000
@@ -33,22 +34,6 @@ static const struct bl_reduce_geometry geo = {.nrows = NR,
 					      .wavelength_nm = 0.1};
 
 static unsigned rng = 88172645u;
-static double uni(void)
-{
-	rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
-	return (rng + 0.5) / 4294967296.0;
-}
-
-static int write_file(const char *dir, int k, const char *what, const void *buf, size_t n)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/case%d_%s.bin", dir, k, what);
-	FILE *f = fopen(path, "wb");
-	if (!f)
-		return -1;
-	size_t w = fwrite(buf, 1, n, f);
-	return fclose(f) == 0 && w == n ? 0 : -1;
-}
 
 static float frame[NR * NC], dark[NR * NC], flat[NR * NC];
 static uint8_t mask[NR * NC];
@@ -59,15 +44,15 @@ static void make_frame(void)
 		for (int j = 0; j < NC; j++) {
 			size_t x = (size_t)i * NC + j;
 			double r = hypot(i - geo.beam_center_y_px, j - geo.beam_center_x_px);
-			double mean = 20 + 5000 / (1 + r / 40) + 3000 * exp(-pow((r - 250) / 6, 2));
-			dark[x] = (float)(5 + 2 * uni());
-			flat[x] = (float)(0.9 + 0.2 * uni());
-			double g = sqrt(-2 * log(uni())) * cos(2 * M_PI * uni());
+			double mean = peer_mean(r);
+			dark[x] = (float)(5 + 2 * peer_uni(&rng));
+			flat[x] = (float)(0.9 + 0.2 * peer_uni(&rng));
+			double g = sqrt(-2 * log(peer_uni(&rng))) * cos(2 * M_PI * peer_uni(&rng));
 			frame[x] = (float)floor(dark[x] + mean + sqrt(mean) * g);
-			if (uni() < 2e-3) /* Bragg-like outliers */
-				frame[x] += (float)(50 * sqrt(mean) * (1 + uni()));
+			if (peer_uni(&rng) < 2e-3) /* Bragg-like outliers */
+				frame[x] += (float)(50 * sqrt(mean) * (1 + peer_uni(&rng)));
 			mask[x] = (i > 400 && i < 420 && j > 100 && j < 600) || x % 97 == 0;
-			if (i % 212 >= 195 || j % 494 >= 487)
+			if (peer_gap(i, j))
 				frame[x] = -1;
 		}
 }
@@ -84,13 +69,7 @@ static int write_case(const char *dir, int k)
 	fprintf(f, "wavelength_nm=0.1\nnpt=%d\npolarization=0.99\nnormalization=2.5\n", NPT);
 	fprintf(f, "thres=%.17g\nmax_iter=%d\n", cases[k].thres, cases[k].max_iter);
 	fclose(f);
-	size_t n = (size_t)NR * NC;
-	return write_file(dir, k, "frame", frame, n * 4) ||
-		       write_file(dir, k, "dark", dark, n * 4) ||
-		       write_file(dir, k, "flat", flat, n * 4) ||
-		       write_file(dir, k, "mask", mask, n)
-		   ? -1
-		   : 0;
+	return peer_write_frame(dir, k, NR, NC, frame, dark, flat, mask);
 }
 
 static void compare(const char *dir, int k)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "peer_io.h"
 #include "bl_reduce.h"
 
 #define NPT 1000
@@ -30,47 +31,14 @@ static const struct peer_case cases[] = {
 };
 #define NCASES ((int)(sizeof(cases) / sizeof(cases[0])))
 
-static int write_file(const char *dir, int k, const char *what, const void *buf, size_t n)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/case%d_%s.bin", dir, k, what);
-	FILE *f = fopen(path, "wb");
-	if (!f)
-		return -1;
-	size_t w = fwrite(buf, 1, n, f);
-	return fclose(f) == 0 && w == n ? 0 : -1;
-}
-
 static unsigned rng = 2463534242u;
-static double uni(void)
-{
-	rng ^= rng << 13, rng ^= rng >> 17, rng ^= rng << 5;
-	return rng / 4294967296.0;
-}
 
 /* Writes case K's frame, dark, flat, mask and parameters; keeps them in the given buffers. */
 static int make_case(const char *dir, int k, float *frame, float *dark, float *flat, uint8_t *mask)
 {
 	const struct peer_case *c = &cases[k];
 	int nr = c->nrows, nc = c->ncols;
-	for (int i = 0; i < nr; i++)
-		for (int j = 0; j < nc; j++) {
-			size_t x = (size_t)i * nc + j;
-			double r = hypot(i - c->bcy, j - c->bcx);
-			double ring = 3000 * exp(-pow((r - 250) / 6, 2));
-			double mean = 20 + 5000 / (1 + r / 40) + ring;
-			dark[x] = (float)(5 + 2 * uni());
-			flat[x] = (float)(0.9 + 0.2 * uni());
-			/* integer counts around the mean, spread like Poisson */
-			frame[x] =
-			    (float)floor(dark[x] + mean + sqrt(mean) * 2 * (uni() - 0.5) * 1.7);
-			mask[x] = (i > 400 && i < 420 && j > 100 && j < 600) ||
-				  x % 97 == 0; /* beamstop arm */
-			if (i % 212 >= 195 || j % 494 >= 487)
-				frame[x] = -1; /* module gaps, dynamic mask */
-			if (x % 1009 == 5)
-				frame[x] = -2; /* bad pixels, dynamic mask */
-		}
+	peer_frame(nr, nc, c->bcx, c->bcy, &rng, frame, dark, flat, mask);
 	char path[512];
 	snprintf(path, sizeof(path), "%s/case%d.txt", dir, k);
 	FILE *f = fopen(path, "w");
@@ -83,11 +51,7 @@ static int make_case(const char *dir, int k, float *frame, float *dark, float *f
 	fprintf(f, "split=%s\nnpt=%d\npolarization=0.99\nnormalization=2.5\n",
 		c->split == BL_REDUCE_SPLIT_BBOX ? "bbox" : "no", NPT);
 	fclose(f);
-	size_t n = (size_t)nr * nc;
-	if (write_file(dir, k, "frame", frame, n * 4) || write_file(dir, k, "dark", dark, n * 4) ||
-	    write_file(dir, k, "flat", flat, n * 4) || write_file(dir, k, "mask", mask, n))
-		return -1;
-	return 0;
+	return peer_write_frame(dir, k, nr, nc, frame, dark, flat, mask);
 }
 
 static void compare(const char *dir, int k, const float *frame, const float *dark,
